@@ -1,0 +1,99 @@
+"""The command line: a typer app, one error boundary, and the exit codes.
+
+Only this module catches `LossdoctorError`: one line on stderr, exit 2. Anything
+unexpected becomes exit 3 with what to put in a bug report, never Python's
+default 1, which CI would read as "a red flag fired". Nothing imported here may
+import pandas: `lossdoctor --help` must answer at once.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import traceback
+from collections.abc import Sequence
+
+import typer
+
+from lossdoctor import __version__
+from lossdoctor.errors import BAD_INPUT, INTERNAL, OK, LossdoctorError
+
+app = typer.Typer(
+    name="lossdoctor",
+    help="An offline doctor for training runs: reads the scalar logs a job writes, finds the red flags "
+    "of the loss-debugging guide, and says what to do.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lossdoctor {__version__}")
+        raise typer.Exit(OK)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """lossdoctor: find the red flags in a training log."""
+
+
+from lossdoctor.cli import analyze as _analyze  # noqa: E402  (registers the command on `app`)
+
+del _analyze
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code instead of exiting (tests call this)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = app(args=args, standalone_mode=False, prog_name="lossdoctor")
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        typer.echo("lossdoctor: interrupted", err=True)
+        return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"lossdoctor: error: {exc}", err=True)
+        return BAD_INPUT
+    except LossdoctorError as exc:
+        typer.echo(f"lossdoctor: error: {exc.one_line()}", err=True)
+        return BAD_INPUT
+    except KeyboardInterrupt:
+        typer.echo("lossdoctor: interrupted", err=True)
+        return 130
+    except Exception:  # the boundary: anything else is our bug
+        if debug:
+            traceback.print_exc()
+        _bug_report(args)
+        return INTERNAL
+    return int(result) if isinstance(result, int) else OK
+
+
+def _bug_report(args: Sequence[str]) -> None:
+    kind, value, _ = sys.exc_info()
+    typer.echo(
+        "lossdoctor: unexpected error (this is a bug in lossdoctor, not in your run).\n"
+        f"  error: {kind.__name__ if kind else '?'}: {value}\n"
+        "  Please report it with: the command line, the lossdoctor version, and the traceback that\n"
+        "  `--debug` prints (rerun with --debug), plus the log file if you can share it.\n"
+        f"  command: lossdoctor {' '.join(args)}\n"
+        f"  version: lossdoctor {__version__}, Python {platform.python_version()}, {platform.platform()}",
+        err=True,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,45 @@
+"""The engine: a RunData and the rules in, a Report out. It never opens a log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lossdoctor.engine.diagnose import coverage, diagnose
+from lossdoctor.engine.evaluate import evaluate_checks
+from lossdoctor.engine.messages import message
+from lossdoctor.engine.overview import overview
+from lossdoctor.engine.packs import RuleSet, load_default
+from lossdoctor.engine.params import resolve
+from lossdoctor.engine.verdicts import verdicts
+from lossdoctor.model import SEVERITY_ORDER, Report, RunData
+
+__all__ = ["RuleSet", "analyze", "load_default"]
+
+
+def analyze(run: RunData, ruleset: RuleSet, *, run_params: Mapping[str, Any] | None = None,
+            rule_params: Mapping[str, Mapping[str, Any]] | None = None, lang: str = "en") -> Report:
+    """Judge one run: findings, diagnoses, verdicts, coverage, overview."""
+    params = resolve(run, run_params or {})
+    outcome = evaluate_checks(run, ruleset.checks, params, rule_params or {}, lang)
+    findings = sorted(outcome.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))
+    states = coverage(run, ruleset)
+    notes = []
+    smoothing = params.get("smoothing")
+    if smoothing is not None and isinstance(smoothing.value, int) and smoothing.value > 1:
+        notes.append(message("note_smoothing", lang, n=smoothing.value))
+    if len(run.segments) > 1:
+        notes.append(message("note_segments", lang, count=len(run.segments)))
+    return Report(
+        run=run,
+        params=params,
+        findings=findings,
+        diagnoses=diagnose(findings, outcome.signals, ruleset, states, lang),
+        verdicts=verdicts(run, findings, outcome.signals, params, lang),
+        not_evaluated=outcome.not_evaluated,
+        evaluated=outcome.evaluated,
+        coverage=states,
+        metrics=overview(run, ruleset.overview),
+        notes=notes,
+        lang=lang,
+    )

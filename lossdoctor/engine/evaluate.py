@@ -1,0 +1,221 @@
+"""Frame + rules → findings: the windowed checks of the catalogue.
+
+For each check (and each tag of a per-tag check) this picks the rows where its
+metrics were logged, restricts them to the rule's scope, evaluates the condition
+to one boolean per logged point, and reports every stretch that held for the
+rule's `for` steps. Whatever keeps a rule from being judged (a missing metric,
+an unknown parameter, too few points, a file too coarse for "≈ 0") becomes a
+`NotEvaluated` with the reason: a rule never passes silently.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lossdoctor.engine import functions, windows
+from lossdoctor.engine.messages import message
+from lossdoctor.engine.schema import CheckRule, Text
+from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, RunData
+
+TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
+PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
+
+
+@dataclass
+class Outcome:
+    """What evaluating all checks produced."""
+
+    findings: list[Finding]
+    not_evaluated: list[NotEvaluated]
+    evaluated: list[Evaluated]
+    signals: set[str]
+
+
+class Skip(Exception):
+    """This rule (or tag) cannot be judged on this run; the message is the reason."""
+
+
+def branch_of_tag(tag: str) -> str:
+    """flow → flow, dino_* → dino, mu_head / logvar_head → kl, anything else → all."""
+    for prefix, branch in TAG_BRANCH:
+        if tag == prefix or tag.startswith(prefix):
+            return branch
+    return "all"
+
+
+def tags_for(rule: CheckRule, columns: list[str]) -> list[str]:
+    """Tags present in the log for the first metric template of a per-tag rule."""
+    template = next(iter(rule.metrics.values()))[0]
+    head, _, tail = template.partition("{tag}")
+    pattern = re.compile(re.escape(head) + r"(?P<tag>[A-Za-z0-9_]+?)" + re.escape(tail) + "$")
+    return sorted({m.group("tag") for c in columns if (m := pattern.match(c))})
+
+
+def evaluate_checks(run: RunData, rules: list[CheckRule], params: Mapping[str, Param],
+                    overrides: Mapping[str, Mapping[str, Any]], lang: str) -> Outcome:
+    """Judge every check on the run."""
+    from lossdoctor.engine.detectors import DETECTORS
+
+    out = Outcome([], [], [], set())
+    columns = list(run.frame.columns)
+    for rule in rules:
+        instances: list[str | None] = [None]
+        if rule.per_tag:
+            instances = list(tags_for(rule, columns))
+            if not instances:
+                metric = next(iter(rule.metrics.values()))[0]
+                out.not_evaluated.append(NotEvaluated(rule.id, message("ne_no_tags", lang, metric=metric)))
+                continue
+        for tag in instances:
+            try:
+                if rule.detector:
+                    found = DETECTORS[rule.detector](run, rule, lang)
+                else:
+                    found = _judge(run, rule, tag, params, overrides.get(rule.id, {}), lang, out.signals)
+            except Skip as skip:
+                out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag))
+                continue
+            out.evaluated.append(Evaluated(rule.id, tag, rule.pack))
+            out.findings.extend(found)
+    return out
+
+
+def rule_values(rule: CheckRule, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule's parameters: defaults, with `--param RULE.PARAM=VALUE` on top."""
+    values = {name: spec.default for name, spec in rule.params.items()}
+    values.update(overrides)
+    return values
+
+
+def _judge(run: RunData, rule: CheckRule, tag: str | None, params: Mapping[str, Param],
+           overrides: Mapping[str, Any], lang: str, signals: set[str]) -> list[Finding]:
+    metrics = _resolve_metrics(run, rule, tag, lang)
+    values = rule_values(rule, overrides)
+    _check_requirements(run, rule, metrics, values, params, lang)
+    env, steps = _environment(run, rule, metrics, values, params)
+    judged: list[tuple[str, int]] = []
+    funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
+    if rule.scope is not None:
+        keep = np.broadcast_to(np.asarray(rule.scope.evaluate(env, funcs), dtype=bool), steps.shape)
+        if not keep.any():
+            raise Skip(message("ne_empty_scope", lang, scope=rule.scope.source))
+        env = {k: (v[keep] if isinstance(v, np.ndarray) and v.shape == steps.shape else v) for k, v in env.items()}
+        steps = steps[keep]
+        funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
+    span = float(rule.for_steps.evaluate(env, funcs))
+    interval = windows.typical_interval(steps)
+    if span > 0 and windows.points_in(span, interval) < windows.MIN_POINTS:
+        raise Skip(message("ne_window", lang, window=f"{span:g}", points=windows.points_in(span, interval),
+                           interval=f"{interval:g}" if interval else "?"))
+    try:
+        mask = np.broadcast_to(np.asarray(rule.condition.evaluate(env, funcs), dtype=bool), steps.shape)  # type: ignore[union-attr]
+    except functions.Unjudgeable as exc:
+        raise Skip(message("ne_unjudgeable", lang, detail=str(exc))) from None
+    if judged and all(n == 0 for _, n in judged):
+        raise Skip(message("ne_no_window", lang, window=f"{span:g}",
+                           span=int(steps[-1] - steps[0]) if len(steps) else 0,
+                           interval=f"{interval:g}" if interval else "?"))
+    found = []
+    for first, last in windows.stretches(steps, mask, span, rule.tolerance):
+        found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, signals))
+    return found
+
+
+def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) -> dict[str, str | None]:
+    """Local name → the canonical column that serves it (first candidate present)."""
+    resolved: dict[str, str | None] = {}
+    for local, candidates in rule.metrics.items():
+        names = [c.replace("{tag}", tag or "") for c in candidates]
+        present = next((n for n in names if n in run.frame.columns and run.frame[n].notna().any()), None)
+        if present is None and local not in rule.optional:
+            shadowed = next((n for n in names if n in run.shadow_only), None)
+            if shadowed:
+                raise Skip(message("ne_shadow_only", lang, metric=shadowed, shadow=run.shadows.get(shadowed, "?")))
+            raise Skip(message("ne_missing_metric", lang, metric=" or ".join(names)))
+        resolved[local] = present
+    return resolved
+
+
+def _check_requirements(run: RunData, rule: CheckRule, metrics: Mapping[str, str | None],
+                        values: Mapping[str, Any], params: Mapping[str, Param], lang: str) -> None:
+    for name in rule.requires:
+        if name not in params:
+            raise Skip(message("ne_param", lang, param=name, flag=PARAM_FLAGS.get(name, f"--param {name}=N")))
+    for local, param in rule.precision.items():
+        column = metrics.get(local)
+        resolution = run.precision.get(column or "")
+        if resolution is not None and resolution > float(values[param]):
+            raise Skip(message("ne_precision", lang, metric=column, resolution=f"{resolution:g}",
+                               eps=f"{float(values[param]):g}"))
+    smoothing = params.get("smoothing")
+    if rule.smoothing == "spikes" and smoothing is not None and smoothing.value == "global":
+        raise Skip(message("ne_global_smoothing", lang))
+
+
+def _environment(run: RunData, rule: CheckRule, metrics: Mapping[str, str | None], values: Mapping[str, Any],
+                 params: Mapping[str, Param]) -> tuple[dict[str, Any], np.ndarray]:
+    """Arrays for the rows where every required metric was logged, plus scalars."""
+    frame = run.frame
+    required = [c for local, c in metrics.items() if c is not None and local not in rule.optional]
+    rows = frame[required].notna().all(axis=1).to_numpy() if required else np.ones(len(frame), dtype=bool)
+    steps = frame.index.to_numpy()[rows]
+    env: dict[str, Any] = {}
+    for local, column in metrics.items():
+        env[local] = frame[column].to_numpy(dtype=float)[rows] if column else np.full(len(steps), np.nan)
+    env.update(values)
+    all_steps = frame.index.to_numpy()
+    env.update(step=steps.astype(float), run_steps=float(all_steps[-1] - all_steps[0]) if len(all_steps) else 0.0,
+               interval=windows.typical_interval(all_steps) or 0.0,
+               first_step=float(all_steps[0]) if len(all_steps) else 0.0,
+               last_step=float(all_steps[-1]) if len(all_steps) else 0.0)
+    for name in functions.RUN_PARAMS:
+        param = params.get(name)
+        env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
+    return env, steps
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finding(run: RunData, rule: CheckRule, tag: str | None, env: Mapping[str, Any], steps: np.ndarray,
+             first: int, last: int, params: Mapping[str, Param], lang: str, signals: set[str]) -> Finding:
+    cut = {k: (functions.stretch_view(v, first, last) if isinstance(v, np.ndarray) and v.shape == steps.shape
+               else v) for k, v in env.items()}
+    aggregates = functions.aggregate_functions()
+    evidence: dict[str, float | int | str] = {"points": last - first + 1}
+    for name, expression in rule.evidence.items():
+        evidence[name] = _number(expression.evaluate(cut, aggregates))
+    smoothing = params.get("smoothing")
+    if rule.smoothing == "spikes" and smoothing is not None and _is_number(smoothing.value) and smoothing.value > 1:
+        evidence["smoothing"] = message("ev_smoothing", lang, n=smoothing.value)
+    severity, text = rule.severity, rule.text
+    for override in rule.severity_when:
+        if bool(override.when.evaluate(cut, aggregates)):
+            severity, text = override.severity, override.text or text
+            break
+    if severity != "info":
+        signals.add(rule.id)
+        for name, expression in rule.signals.items():
+            if bool(expression.evaluate(cut, aggregates)):
+                signals.add(name)
+    chosen: Text = text.get(lang) or text["en"]
+    branch = branch_of_tag(tag) if tag else rule.branch
+    return Finding(rule.id, tag, severity, branch, int(steps[first]), int(steps[last]),  # type: ignore[arg-type]
+                   evidence, chosen.title, chosen.cause, chosen.remedy, rule.pack)
+
+
+def _number(value: Any) -> float | int | str:
+    if isinstance(value, np.ndarray):
+        value = value.item() if value.size == 1 else float(np.nanmedian(value))
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return float(value)

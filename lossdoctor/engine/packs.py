@@ -1,0 +1,123 @@
+"""Rule packs: the bundled default pack (shipped in the wheel) and user files.
+
+The bundled YAML lives in the repo's top-level `rules/`, mapped into the wheel as
+the package `lossdoctor.rules`, and is read through importlib.resources so it
+works after a plain `pip install`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lossdoctor.engine.schema import SEVERITIES, CheckRule, Problems, Text, parse_checks, parse_text
+from lossdoctor.engine.yamlfile import load_yaml, read_yaml
+from lossdoctor.errors import RuleFileError
+
+FILE_FIELDS = {"pack", "checks", "diagnoses", "checklist", "overview"}
+DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "coverage", "guide", "text"}
+
+
+@dataclass(frozen=True)
+class DiagnosisRule:
+    """A §6 row: fires when all of `all` and at least one of `any` hold (fired checks or signals)."""
+
+    id: str
+    severity: str
+    any_of: tuple[str, ...]
+    all_of: tuple[str, ...]
+    supporting: tuple[str, ...]
+    coverage: bool
+    guide: str
+    text: dict[str, Text]
+
+
+@dataclass
+class RuleSet:
+    """Everything the engine needs from the rule files."""
+
+    checks: list[CheckRule] = field(default_factory=list)
+    diagnoses: list[DiagnosisRule] = field(default_factory=list)
+    checklist: dict[str, list[str]] = field(default_factory=dict)
+    overview: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def check(self, name: str) -> CheckRule | None:
+        return next((c for c in self.checks if c.id == name), None)
+
+
+def bundled_rule_files() -> list[tuple[str, str]]:
+    """(name, text) of every bundled rule file, in a stable order."""
+    root = resources.files("lossdoctor.rules")
+    return sorted(
+        (f"rules/{entry.name}", entry.read_text(encoding="utf-8"))
+        for entry in root.iterdir()
+        if entry.name.endswith(".yaml") and entry.name != "messages.yaml"
+    )
+
+
+def load_default() -> RuleSet:
+    """The default pack, validated."""
+    ruleset = RuleSet()
+    for name, text in bundled_rule_files():
+        add_file(ruleset, load_yaml(text, name), name)
+    return ruleset
+
+
+def load_user_file(ruleset: RuleSet, path: Path) -> None:
+    """Add a user's rule file on top of the default pack (new rules only, names must be new)."""
+    add_file(ruleset, read_yaml(path), str(path))
+
+
+def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
+    """Validate one parsed rule file and merge it into `ruleset`."""
+    if not isinstance(doc, dict):
+        raise RuleFileError("expected a mapping with `pack:` and `checks:` or `diagnoses:`", file=file, line=1)
+    unknown = sorted(set(doc) - FILE_FIELDS)
+    if unknown:
+        raise RuleFileError(f"unknown top-level field(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(sorted(FILE_FIELDS))}", file=file, line=doc.get("line", 1))
+    pack = str(doc.get("pack", Path(file).stem))
+    checks = parse_checks(doc.get("checks", []), file, pack)
+    taken = {c.id for c in ruleset.checks}
+    for check in checks:
+        if check.id in taken:
+            raise RuleFileError("a rule of this name exists already", file=file, line=check.line, rule=check.id,
+                                field="id")
+    ruleset.checks.extend(checks)
+    ruleset.diagnoses.extend(_parse_diagnoses(doc.get("diagnoses", []), file))
+    ruleset.checklist.update(doc.get("checklist", {}) or {})
+    ruleset.overview.extend(doc.get("overview", []) or [])
+    ruleset.files.append(file)
+
+
+def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
+    problems = Problems(file)
+    out: list[DiagnosisRule] = []
+    if not isinstance(raw, list):
+        problems.add(1, "expected `diagnoses:` to be a list")
+        problems.raise_if_any()
+    for entry in raw:
+        line = getattr(entry, "line", 1)
+        rid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not isinstance(rid, str):
+            problems.add(line, "expected a diagnosis with an id")
+            continue
+        for key in sorted(set(entry) - DIAGNOSIS_FIELDS):
+            problems.add(line, f"unknown field; known: {', '.join(sorted(DIAGNOSIS_FIELDS))}", rid, key)
+        if entry.get("severity") not in SEVERITIES:
+            problems.add(line, f"expected one of {', '.join(SEVERITIES)}", rid, "severity")
+        lists = {k: entry.get(k, []) for k in ("any", "all", "supporting")}
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.add(line, "expected a list of check or signal names", rid, key)
+        if not lists["any"] and not lists["all"] and not entry.get("coverage"):
+            problems.add(line, "a diagnosis needs `any`, `all` or `coverage: true`", rid, "any")
+        text = parse_text(entry.get("text"), problems, line, rid)
+        out.append(DiagnosisRule(rid, str(entry.get("severity")), tuple(lists["any"]), tuple(lists["all"]),
+                                 tuple(lists["supporting"]), bool(entry.get("coverage", False)),
+                                 str(entry.get("guide", "")), text))
+    problems.raise_if_any()
+    return out

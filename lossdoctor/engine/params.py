@@ -1,0 +1,99 @@
+"""Run parameters (ga, warmup_steps, kl_weight, smoothing) and where each value came from.
+
+Order of precedence (rule-catalogue "Run context"): command line, then the
+training config found with the log (read with `ast`, never run), then what the
+log itself shows (a logged alpha series), else unknown. A rule that needs an
+unknown parameter is not evaluated and says how to supply it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from lossdoctor.model import Param, RunData
+
+ALPHA_SERIES = ("dino_alpha", "alpha")
+WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)
+KL_WEIGHT_KEYS = ("kl_weight", "beta", "kl_beta", "loss_kl_weight", "lambda_kl")
+
+
+def resolve(run: RunData, cli: Mapping[str, Any]) -> dict[str, Param]:
+    """Every run parameter the rules may use, with its source."""
+    params: dict[str, Param] = {}
+    for name, value in cli.items():
+        params[name] = Param(value, "command line")
+    source = run.config_source or "training config"
+    if "ga" not in params:
+        ga = _dig(run.config, ("optim_wrapper", "accumulative_counts"))
+        if isinstance(ga, int | float) and not isinstance(ga, bool) and ga >= 1:
+            params["ga"] = Param(int(ga), f"{source} optim_wrapper.accumulative_counts")
+        elif run.config:
+            params["ga"] = Param(1, f"{source} (no accumulative_counts: MMEngine's default 1)")
+    if "warmup_steps" not in params:
+        found = _warmup_from_config(run.config, source) or _warmup_from_alpha(run)
+        if found:
+            params["warmup_steps"] = found
+    if "kl_weight" not in params:
+        for path, value in _walk(run.config):
+            if path.split(".")[-1] in KL_WEIGHT_KEYS and isinstance(value, int | float):
+                params["kl_weight"] = Param(float(value), f"{source} {path}")
+                break
+    smoothing = _dig(run.config, ("log_processor", "window_size"))
+    if smoothing is not None and "smoothing" not in params:
+        params["smoothing"] = Param(smoothing, f"{source} log_processor.window_size")
+    return params
+
+
+def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = config
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield path, value
+            yield from _walk(value, path)
+
+
+def _warmup_from_config(config: Mapping[str, Any], source: str) -> Param | None:
+    """`model.dino_warmup_iters`, else any key named like *dino*warmup* / *alpha*warmup*."""
+    direct = _dig(config, ("model", "dino_warmup_iters"))
+    if _is_steps(direct):
+        return Param(int(direct), f"{source} model.dino_warmup_iters")
+    for path, value in _walk(config):
+        if WARMUP_KEY.search(path.split(".")[-1]) and _is_steps(value):
+            return Param(int(value), f"{source} {path}")
+    return None
+
+
+def _is_steps(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _warmup_from_alpha(run: RunData) -> Param | None:
+    """The step where a logged alpha series stops rising (reaches 99 % of its final level)."""
+    for name in ALPHA_SERIES:
+        if name not in run.frame.columns:
+            continue
+        series = run.frame[name].dropna()
+        if len(series) < 3 or not np.isfinite(series.to_numpy()).all():
+            continue
+        values = series.to_numpy()
+        top = float(values.max())
+        if top <= 0 or values[0] >= 0.99 * top:
+            continue
+        reached = int(np.argmax(values >= 0.99 * top))
+        if reached >= len(values) - 1:
+            continue  # still rising at the end: the warmup's end is not in the log
+        return Param(int(series.index[reached]), f"logged {name} (the step where it stops rising)")
+    return None

@@ -1,0 +1,200 @@
+"""Windows in training steps: `for` stretches, robust trends and spikes.
+
+Logs are written every N steps and sometimes irregularly (sampled exports,
+resumes), so every window here is measured in steps, never in rows.
+
+Trend estimator (documented in docs/rules.md): the series is first reduced to
+bin medians, bins being `max(interval, W/12)` steps wide, so a window holds at
+most 13 robust points whatever the logging interval. Over each window of W
+steps we take the Theil–Sen slope (median of pairwise slopes) times W, relative
+to the window's median: the *change*; and Kendall's τ (tau-a over the bins) as
+a guard against noise. Defaults: *rising* = change ≥ +5 % and τ ≥ 0.3;
+*decreasing* = change ≤ −1 % and τ ≤ −0.1, and *not decreasing* is its negation.
+A window is judged only when it holds at least 3 logged points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MIN_POINTS = 3
+MAX_BINS_PER_WINDOW = 12
+
+
+def typical_interval(steps: np.ndarray) -> float | None:
+    """The median step difference: the logger interval of a regular log."""
+    if len(steps) < 2:
+        return None
+    return float(np.median(np.diff(steps)))
+
+
+def stretches(steps: np.ndarray, mask: np.ndarray, min_span: float, tolerance: float = 0.0) -> list[tuple[int, int]]:
+    """Index pairs (first, last) of stretches where `mask` held for at least `min_span` steps.
+
+    A stretch starts and ends on points where the condition holds. With a
+    tolerance t, neighbouring runs are merged when the merged stretch has at most
+    a share t of points that break the condition, so one noisy point does not
+    split an otherwise clear 200-step stretch.
+    """
+    runs = _true_runs(mask)
+    if tolerance > 0 and len(runs) > 1:
+        runs = _merge_runs(runs, tolerance)
+    return [(a, b) for a, b in runs if steps[b] - steps[a] >= min_span]
+
+
+def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[False], mask.astype(bool), [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _merge_runs(runs: list[tuple[int, int]], tolerance: float) -> list[tuple[int, int]]:
+    merged = [runs[0]]
+    held = [runs[0][1] - runs[0][0] + 1]
+    for a, b in runs[1:]:
+        first = merged[-1][0]
+        total = b - first + 1
+        good = held[-1] + (b - a + 1)
+        if (total - good) / total <= tolerance:
+            merged[-1] = (first, b)
+            held[-1] = good
+        else:
+            merged.append((a, b))
+            held.append(b - a + 1)
+    return merged
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """Which points lie in a qualifying window, and how many windows could be judged."""
+
+    covered: np.ndarray
+    judged: int
+    change: np.ndarray  # per judged window, for evidence
+    tau: np.ndarray
+
+
+def trend(steps: np.ndarray, values: np.ndarray, window: float, kind: str,
+          min_change: float, min_tau: float) -> TrendResult:
+    """Mark points in windows of `window` steps whose trend is `kind` (rising / decreasing / not_decreasing)."""
+    n = len(steps)
+    empty = TrendResult(np.zeros(n, dtype=bool), 0, np.empty(0), np.empty(0))
+    finite = np.isfinite(values)
+    if n == 0 or finite.sum() < MIN_POINTS or window <= 0:
+        return empty
+    interval = typical_interval(steps[finite]) or 1.0
+    width = max(interval, window / MAX_BINS_PER_WINDOW)
+    bin_of = ((steps - steps[0]) // width).astype(np.int64)
+    dense, counts = _bin_medians(bin_of, values, finite)
+    k = round(window / width) + 1
+    if len(dense) < k or k < 2:
+        return empty
+    windows = np.lib.stride_tricks.sliding_window_view(dense, k)
+    points = np.convolve(counts, np.ones(k, dtype=np.int64), mode="valid")
+    change, tau = _theil_sen_tau(windows, width, window)
+    judgeable = (points >= MIN_POINTS) & np.isfinite(change) & np.isfinite(tau)
+    if kind == "rising":
+        ok = judgeable & (change >= min_change) & (tau >= min_tau)
+    else:
+        decreasing = (change <= -min_change) & (tau <= -min_tau)
+        ok = judgeable & (decreasing if kind == "decreasing" else ~decreasing)
+    cover = np.zeros(len(dense) + 1, dtype=np.int64)
+    ends = np.flatnonzero(ok) + k - 1
+    np.add.at(cover, ends - k + 1, 1)
+    np.add.at(cover, ends + 1, -1)
+    covered_bins = np.cumsum(cover)[:-1] > 0
+    covered = covered_bins[bin_of] & finite
+    return TrendResult(covered, int(judgeable.sum()), change[judgeable], tau[judgeable])
+
+
+def _bin_medians(bin_of: np.ndarray, values: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    nbins = int(bin_of[-1]) + 1
+    dense = np.full(nbins, np.nan)
+    counts = np.zeros(nbins, dtype=np.int64)
+    b, v = bin_of[finite], values[finite]
+    np.add.at(counts, b, 1)
+    if counts.max(initial=0) <= 1:
+        dense[b] = v
+    else:
+        med = pd.Series(v).groupby(b).median()
+        dense[med.index.to_numpy()] = med.to_numpy()
+    return dense, counts
+
+
+def _theil_sen_tau(windows: np.ndarray, width: float, window: float) -> tuple[np.ndarray, np.ndarray]:
+    k = windows.shape[1]
+    ia, ib = np.triu_indices(k, 1)
+    dy = windows[:, ib] - windows[:, ia]
+    slopes = dy / ((ib - ia) * width)
+    valid = np.isfinite(dy)
+    with np.errstate(all="ignore"):
+        slope = _nanmedian_rows(slopes)
+        level = np.abs(_nanmedian_rows(windows))
+        change = slope * window / np.maximum(level, 1e-12)
+        tau = np.where(valid, np.sign(dy), 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+    tau[valid.sum(axis=1) < 3] = np.nan
+    return change, tau
+
+
+def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
+    """Row-wise nanmedian without numpy's all-NaN warnings (rows may be empty)."""
+    if a.shape[0] == 0:
+        return np.empty(0)
+    if not np.isnan(a).any():
+        return np.median(a, axis=1)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(a, axis=1)
+
+
+def points_in(window: float, interval: float | None) -> int:
+    """How many logged points a window of `window` steps holds at this interval."""
+    if not interval or interval <= 0:
+        return 0
+    return int(window // interval) + 1
+
+
+def trailing_median(steps: np.ndarray, values: np.ndarray, window: float) -> np.ndarray:
+    """Median of the points in the `window` steps before each point (itself excluded)."""
+    interval = typical_interval(steps) or 1.0
+    n = max(MIN_POINTS, round(window / interval))
+    series = pd.Series(values)
+    return series.rolling(n, min_periods=MIN_POINTS).median().shift(1).to_numpy()
+
+
+def trailing_count(steps: np.ndarray, mask: np.ndarray, window: float) -> np.ndarray:
+    """How many points in the last `window` steps (this one included) satisfy `mask`."""
+    interval = typical_interval(steps) or 1.0
+    n = max(1, round(window / interval) + 1)
+    return pd.Series(mask.astype(np.float64)).rolling(n, min_periods=1).sum().to_numpy()
+
+
+def overall_trend(steps: np.ndarray, values: np.ndarray, bins: int = 24) -> tuple[float, float]:
+    """(change, τ) over the whole series, by the same binned Theil–Sen estimator as the windows."""
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
+    if len(steps) < MIN_POINTS or steps[-1] == steps[0]:
+        return float("nan"), float("nan")
+    span = float(steps[-1] - steps[0])
+    width = span / (bins - 1) if len(steps) > bins else max(typical_interval(steps) or 1.0, 1e-9)
+    dense, _ = _bin_medians(((steps - steps[0]) // width).astype(np.int64), values, np.ones(len(steps), bool))
+    change, tau = _theil_sen_tau(dense[None, :], width, span)
+    return float(change[0]), float(tau[0])
+
+
+def sparkline(steps: np.ndarray, values: np.ndarray, bins: int = 24) -> tuple[float, ...]:
+    """Bin medians for a sparkline: what is drawn is downsampled, never what is judged."""
+    if len(steps) == 0:
+        return ()
+    if len(steps) <= bins:
+        return tuple(float(v) for v in values)
+    width = (steps[-1] - steps[0]) / bins + 1e-9
+    bin_of = ((steps - steps[0]) // width).astype(np.int64)
+    dense, _ = _bin_medians(bin_of, values, np.isfinite(values))
+    return tuple(float(v) for v in dense)

@@ -1,0 +1,1 @@
+"""The default rule pack (data only). Installed as the package `lossdoctor.rules`."""
