@@ -1,0 +1,157 @@
+"""The words a reporter prints around the engine's text, in every `--lang`.
+
+Rule titles, causes and remedies arrive in the report already translated (they
+live in the rule YAML); what is left is the frame around them: headings,
+severity and verdict words, coverage states. Keeping them in one table per
+language lets a test prove that no English label lacks a Chinese one, and keeps
+reporters free of string literals a translator would have to hunt for.
+The Chinese follows the guide's own wording (红旗信号, 在学习, 停滞 …).
+"""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "lossdoctor report",
+        "files": "Files",
+        "format": "Format",
+        "points": "Points",
+        "steps": "Steps",
+        "interval": "Log interval",
+        "every_n_steps": "every {n} steps",
+        "segments_stitched": "{n} launches stitched; later wins where steps overlap",
+        "params": "Parameters",
+        "notes": "Notes",
+        "warnings": "Read warnings",
+        "and_more": "… and {n} more",
+        "diagnoses": "Diagnoses",
+        "checks": "Checks",
+        "verdicts": "Branch verdicts",
+        "metrics": "Metrics",
+        "coverage": "Coverage (§8 checklist)",
+        "not_evaluated": "Not evaluated",
+        "rests_on": "rests on: {checks}",
+        "step_range": "steps {first}–{last}",
+        "step_single": "step {first}",
+        "none": "none",
+        "unknown": "unknown",
+        "no_diagnoses": "No diagnosis.",
+        "no_findings": "No red flags found: none of the {n} evaluated checks fired.",
+        "no_verdicts": "No branch verdicts.",
+        "no_metrics": "No metrics.",
+        "no_coverage": "No checklist metrics.",
+        "all_evaluated": "Every rule was evaluated.",
+        "col_metric": "metric",
+        "col_last": "last",
+        "col_trend": "trend",
+        "col_spark": "curve",
+        "col_normal": "normal",
+        "col_in_range": "ok",
+        "summary_counts": "{red} red, {warn} warn, {info} info findings",
+        "summary_diagnoses": "{n} diagnoses",
+        "summary_diagnosis_one": "{n} diagnosis",
+        "summary_nothing": "Nothing was evaluated: no red flags can be ruled out",
+        "no_checks_run": "No checks were evaluated.",
+        "summary_rules": "{evaluated} checks evaluated, {not_evaluated} not evaluated",
+        "summary_clean": "No red flags found",
+        "sev_red": "RED",
+        "sev_warn": "WARN",
+        "sev_info": "INFO",
+        "verdict_learning": "learning",
+        "verdict_stalled": "stalled",
+        "verdict_unstable": "unstable",
+        "verdict_too strong": "too strong",
+        "verdict_too weak": "too weak",
+        "verdict_unknown": "unknown",
+        "cov_present": "present",
+        "cov_shadow only": "shadow only",
+        "cov_missing": "missing",
+    },
+    "zh": {
+        "title": "lossdoctor 诊断报告",
+        "files": "文件",
+        "format": "格式",
+        "points": "记录点数",
+        "steps": "步数范围",
+        "interval": "记录间隔",
+        "every_n_steps": "每 {n} 步",
+        "segments_stitched": "拼接了 {n} 次启动；步数重叠处以后者为准",
+        "params": "参数",
+        "notes": "备注",
+        "warnings": "读取警告",
+        "and_more": "… 另有 {n} 条",
+        "diagnoses": "诊断",
+        "checks": "检查项",
+        "verdicts": "分支判定",
+        "metrics": "指标",
+        "coverage": "覆盖情况（§8 清单）",
+        "not_evaluated": "未评估",
+        "rests_on": "依据：{checks}",
+        "step_range": "步 {first}–{last}",
+        "step_single": "步 {first}",
+        "none": "无",
+        "unknown": "未知",
+        "no_diagnoses": "无诊断。",
+        "no_findings": "未发现红旗信号：已评估的 {n} 项检查均未触发。",
+        "no_verdicts": "无分支判定。",
+        "no_metrics": "无指标。",
+        "no_coverage": "无清单指标。",
+        "all_evaluated": "所有规则均已评估。",
+        "col_metric": "指标",
+        "col_last": "最新值",
+        "col_trend": "趋势",
+        "col_spark": "曲线",
+        "col_normal": "正常范围",
+        "col_in_range": "正常",
+        "summary_counts": "检查结果：{red} 严重，{warn} 警告，{info} 提示",
+        "summary_diagnoses": "{n} 条诊断",
+        "summary_diagnosis_one": "{n} 条诊断",
+        "summary_nothing": "未评估任何检查：无法排除红旗信号",
+        "no_checks_run": "未评估任何检查。",
+        "summary_rules": "已评估 {evaluated} 项检查，{not_evaluated} 项未评估",
+        "summary_clean": "未发现红旗信号",
+        "sev_red": "严重",
+        "sev_warn": "警告",
+        "sev_info": "提示",
+        "verdict_learning": "在学习",
+        "verdict_stalled": "停滞",
+        "verdict_unstable": "不稳定",
+        "verdict_too strong": "过强",
+        "verdict_too weak": "过弱",
+        "verdict_unknown": "未知",
+        "cov_present": "已记录",
+        "cov_shadow only": "仅影子键",
+        "cov_missing": "缺失",
+    },
+}
+
+LANGUAGES: tuple[str, ...] = tuple(LABELS)
+
+
+def label(key: str, lang: str, **values: object) -> str:
+    """One label in `lang`, formatted with `values`.
+
+    An unknown language falls back to English rather than failing: a report
+    is still worth reading with English headings. An unknown key is a bug in a
+    reporter and raises KeyError, so a test catches it.
+    """
+    table = LABELS.get(lang, LABELS["en"])
+    text = table.get(key, LABELS["en"][key])
+    return text.format(**values) if values else text
+
+
+def severity_word(severity: str, lang: str) -> str:
+    """The badge word for a severity (RED / 严重)."""
+    return label(f"sev_{severity}", lang)
+
+
+def verdict_word(verdict: str, lang: str) -> str:
+    """A branch verdict in `lang`; an engine-side verdict we do not know is shown as is."""
+    key = f"verdict_{verdict}"
+    return label(key, lang) if key in LABELS["en"] else verdict
+
+
+def coverage_word(state: str, lang: str) -> str:
+    """A §8 coverage state in `lang`; an unknown state is shown as is."""
+    key = f"cov_{state}"
+    return label(key, lang) if key in LABELS["en"] else state
