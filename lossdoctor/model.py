@@ -18,6 +18,13 @@ if TYPE_CHECKING:  # pandas is heavy: `lossdoctor --help` must not pay for it
 
 Severity = Literal["red", "warn", "info"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warn": 1, "red": 2}
+
+
+def as_severity(value: str) -> Severity:
+    """A validated severity string (rule files are checked by the schema) as the Literal type."""
+    if value not in SEVERITY_ORDER:
+        raise ValueError(f"unknown severity {value!r}")
+    return value  # type: ignore[return-value]
 Branch = Literal["flow", "dino", "kl", "all"]
 VerdictName = Literal["learning", "stalled", "unstable", "too strong", "too weak", "unknown"]
 EvidenceValue = float | int | str

@@ -8,7 +8,6 @@ import pandas: `lossdoctor --help` must answer at once.
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 import traceback
@@ -38,8 +37,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """lossdoctor: find the red flags in a training log."""
 

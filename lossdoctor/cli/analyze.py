@@ -39,22 +39,36 @@ RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float}
 
 @app.command()
 def analyze(
-    paths: list[Path] = typer.Argument(..., help="Log files (launches of one run, in order) or an MMEngine "
-                                       "work dir.", show_default=False),
+    paths: list[Path] = typer.Argument(
+        ..., help="Log files (launches of one run, in order) or an MMEngine work dir.", show_default=False
+    ),
     fmt: str = typer.Option("terminal", "--format", "-f", help="Report format: terminal or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    fail_on: FailOn = typer.Option(FailOn.red, "--fail-on", help="Exit 1 when a finding at or above this "
-                                   "severity fired (red, warn, never)."),
-    lang: Lang | None = typer.Option(None, "--lang", help="Language of the report (en, zh); default from "
-                                     "the locale."),
-    params: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE for a run parameter (ga, "
-                                     "warmup_steps) or RULE.PARAM=VALUE for a threshold. Repeatable."),
+    fail_on: FailOn = typer.Option(
+        FailOn.red,
+        "--fail-on",
+        help="Exit 1 when a finding at or above this severity fired (red, warn, never).",
+    ),
+    lang: Lang | None = typer.Option(
+        None, "--lang", help="Language of the report (en, zh); default from the locale."
+    ),
+    params: list[str] = typer.Option(
+        [],
+        "--param",
+        "-p",
+        help="NAME=VALUE for a run parameter (ga, "
+        "warmup_steps) or RULE.PARAM=VALUE for a threshold. Repeatable.",
+    ),
     ga: int | None = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N)."),
-    warmup_steps: int | None = typer.Option(None, "--warmup-steps", min=1,
-                                            help="DINO alpha warmup length in steps."),
-    input_format: str | None = typer.Option(None, "--input-format", help="Force the input format "
-                                            "(mmengine-scalars, mmengine-text, jsonl)."),
-    width: int | None = typer.Option(None, "--width", help="Terminal report width (default: the terminal's)."),
+    warmup_steps: int | None = typer.Option(
+        None, "--warmup-steps", min=1, help="DINO alpha warmup length in steps."
+    ),
+    input_format: str | None = typer.Option(
+        None, "--input-format", help="Force the input format (mmengine-scalars, mmengine-text, jsonl)."
+    ),
+    width: int | None = typer.Option(
+        None, "--width", help="Terminal report width (default: the terminal's)."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Diagnose one training run: red flags, likely causes and what to do."""
@@ -64,8 +78,9 @@ def analyze(
     from lossdoctor.reporters import REPORTERS, render
 
     if fmt not in REPORTERS:
-        raise UsageError(f'unknown report format "{fmt}"; known formats: {", ".join(sorted(REPORTERS))}',
-                         field="--format")
+        raise UsageError(
+            f'unknown report format "{fmt}"; known formats: {", ".join(sorted(REPORTERS))}', field="--format"
+        )
     ruleset = load_default()
     run_params, rule_params = parse_params(params, ruleset)
     if ga is not None:
@@ -113,8 +128,11 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
             raise UsageError(f"--param {item!r}: expected NAME=VALUE or RULE.PARAM=VALUE", field="--param")
         if "." not in name:
             if name not in RUN_PARAMS:
-                raise UsageError(f"--param {name}: unknown run parameter; known: {', '.join(RUN_PARAMS)} "
-                                 "(thresholds are RULE.PARAM=VALUE)", field="--param")
+                raise UsageError(
+                    f"--param {name}: unknown run parameter; known: {', '.join(RUN_PARAMS)} "
+                    "(thresholds are RULE.PARAM=VALUE)",
+                    field="--param",
+                )
             run[name] = _typed(raw, RUN_PARAMS[name].__name__, item)
             continue
         rule_name, _, param = name.rpartition(".")
@@ -123,8 +141,10 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
             raise UsageError(f"--param {item}: unknown rule {rule_name!r}", field="--param")
         if param not in rule.params:
             known = ", ".join(rule.params) or "none"
-            raise UsageError(f"--param {item}: rule {rule_name} has no parameter {param!r}; its parameters: "
-                             f"{known}", field="--param")
+            raise UsageError(
+                f"--param {item}: rule {rule_name} has no parameter {param!r}; its parameters: {known}",
+                field="--param",
+            )
         rules.setdefault(rule_name, {})[param] = _typed(raw, rule.params[param].type, item)
     return run, rules
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from lossdoctor.engine.diagnose import coverage, diagnose
 from lossdoctor.engine.evaluate import evaluate_checks
@@ -17,9 +20,28 @@ from lossdoctor.model import SEVERITY_ORDER, Report, RunData
 __all__ = ["RuleSet", "analyze", "load_default"]
 
 
-def analyze(run: RunData, ruleset: RuleSet, *, run_params: Mapping[str, Any] | None = None,
-            rule_params: Mapping[str, Mapping[str, Any]] | None = None, lang: str = "en") -> Report:
+def analyze(
+    run: RunData,
+    ruleset: RuleSet,
+    *,
+    run_params: Mapping[str, Any] | None = None,
+    rule_params: Mapping[str, Mapping[str, Any]] | None = None,
+    lang: str = "en",
+) -> Report:
     """Judge one run: findings, diagnoses, verdicts, coverage, overview."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # NaN and inf are data here (a diverged loss), not accidents: numpy's warnings would be noise
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _analyze(run, ruleset, run_params, rule_params, lang)
+
+
+def _analyze(
+    run: RunData,
+    ruleset: RuleSet,
+    run_params: Mapping[str, Any] | None,
+    rule_params: Mapping[str, Mapping[str, Any]] | None,
+    lang: str,
+) -> Report:
     params = resolve(run, run_params or {})
     outcome = evaluate_checks(run, ruleset.checks, params, rule_params or {}, lang)
     findings = sorted(outcome.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))

@@ -13,7 +13,7 @@ import numpy as np
 
 from lossdoctor.engine.messages import message
 from lossdoctor.engine.schema import CheckRule
-from lossdoctor.model import EvidenceValue, Finding, RunData
+from lossdoctor.model import EvidenceValue, Finding, RunData, as_severity
 
 MAX_LISTED = 6
 
@@ -37,7 +37,7 @@ def nonfinite(run: RunData, rule: CheckRule, lang: str) -> list[Finding]:
         if len(at):
             bad[column] = int(at[0])
             steps_bad.append(at)
-    for shadow, step in run.shadow_nonfinite.items():
+    for step in run.shadow_nonfinite.values():
         steps_bad.append(np.array([step]))
     if not steps_bad:
         return []
@@ -47,15 +47,31 @@ def nonfinite(run: RunData, rule: CheckRule, lang: str) -> list[Finding]:
         evidence[column] = _value_at(run, column, step)
     for shadow, step in sorted(run.shadow_nonfinite.items(), key=lambda kv: kv[1])[:MAX_LISTED]:
         metric = next((c for c, s in run.shadows.items() if s == shadow), shadow)
-        evidence[f"shadow {shadow}"] = message("ev_shadow_nonfinite", lang, shadow=shadow, step=step, metric=metric)
+        evidence[f"shadow {shadow}"] = message(
+            "ev_shadow_nonfinite", lang, shadow=shadow, step=step, metric=metric
+        )
     text = rule.text.get(lang) or rule.text["en"]
-    return [Finding(rule.id, None, rule.severity, rule.branch, int(every[0]), int(every[-1]),  # type: ignore[arg-type]
-                    evidence, text.title, text.cause, text.remedy, rule.pack)]
+    return [
+        Finding(
+            rule.id,
+            None,
+            as_severity(rule.severity),
+            rule.branch,
+            int(every[0]),
+            int(every[-1]),
+            evidence,
+            text.title,
+            text.cause,
+            text.remedy,
+            rule.pack,
+        )
+    ]
 
 
 def _value_at(run: RunData, column: str, step: int) -> float:
-    value = run.frame.at[step, column] if step in run.frame.index else float("nan")
-    return float(value)
+    if step not in run.frame.index:
+        return float("nan")
+    return float(run.frame[column].to_numpy(dtype=float)[run.frame.index.get_loc(step)])
 
 
 DETECTORS: dict[str, Callable[[RunData, CheckRule, str], list[Finding]]] = {"nonfinite": nonfinite}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lossdoctor.engine.messages import message
 from lossdoctor.engine.packs import DiagnosisRule, RuleSet
-from lossdoctor.model import Diagnosis, Finding, RunData
+from lossdoctor.model import Diagnosis, Finding, RunData, as_severity
 
 PRESENT, SHADOW_ONLY, MISSING = "present", "shadow only", "missing"
 
@@ -28,8 +28,9 @@ def coverage(run: RunData, ruleset: RuleSet) -> dict[str, str]:
     return states
 
 
-def diagnose(findings: list[Finding], signals: set[str], ruleset: RuleSet, states: dict[str, str],
-             lang: str) -> list[Diagnosis]:
+def diagnose(
+    findings: list[Finding], signals: set[str], ruleset: RuleSet, states: dict[str, str], lang: str
+) -> list[Diagnosis]:
     """Every diagnosis whose checks (or coverage gaps) hold."""
     fired = {f.rule for f in findings if f.severity != "info"}
     known = fired | signals
@@ -46,13 +47,22 @@ def diagnose(findings: list[Finding], signals: set[str], ruleset: RuleSet, state
             continue
         checks = [c for c in (*rule.all_of, *rule.any_of, *rule.supporting) if c in fired]
         text = rule.text.get(lang) or rule.text["en"]
-        out.append(Diagnosis(rule.id, rule.severity, tuple(dict.fromkeys(checks)),  # type: ignore[arg-type]
-                             text.title, text.cause, text.remedy))
+        out.append(
+            Diagnosis(
+                rule.id,
+                as_severity(rule.severity),
+                tuple(dict.fromkeys(checks)),
+                text.title,
+                text.cause,
+                text.remedy,
+            )
+        )
     return out
 
 
-def _coverage_diagnosis(rule: DiagnosisRule, ruleset: RuleSet, states: dict[str, str],
-                        lang: str) -> Diagnosis | None:
+def _coverage_diagnosis(
+    rule: DiagnosisRule, ruleset: RuleSet, states: dict[str, str], lang: str
+) -> Diagnosis | None:
     """`missing-debug-keys`: warn, or info when the log is not of the guide's kind at all."""
     missing = [n for n, s in states.items() if s == MISSING]
     shadow = [n for n, s in states.items() if s == SHADOW_ONLY]
@@ -67,4 +77,4 @@ def _coverage_diagnosis(rule: DiagnosisRule, ruleset: RuleSet, states: dict[str,
     if shadow:
         detail.append(message("shadow_keys", lang, shadow=", ".join(shadow)))
     cause = text.cause + " " + " ".join(detail)
-    return Diagnosis(rule.id, severity, (), text.title, cause, text.remedy)  # type: ignore[arg-type]
+    return Diagnosis(rule.id, as_severity(severity), (), text.title, cause, text.remedy)

@@ -21,7 +21,7 @@ import numpy as np
 from lossdoctor.engine import functions, windows
 from lossdoctor.engine.messages import message
 from lossdoctor.engine.schema import CheckRule, Text
-from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, RunData
+from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, RunData, as_severity
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
 PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
@@ -57,8 +57,13 @@ def tags_for(rule: CheckRule, columns: list[str]) -> list[str]:
     return sorted({m.group("tag") for c in columns if (m := pattern.match(c))})
 
 
-def evaluate_checks(run: RunData, rules: list[CheckRule], params: Mapping[str, Param],
-                    overrides: Mapping[str, Mapping[str, Any]], lang: str) -> Outcome:
+def evaluate_checks(
+    run: RunData,
+    rules: list[CheckRule],
+    params: Mapping[str, Param],
+    overrides: Mapping[str, Mapping[str, Any]],
+    lang: str,
+) -> Outcome:
     """Judge every check on the run."""
     from lossdoctor.engine.detectors import DETECTORS
 
@@ -93,8 +98,15 @@ def rule_values(rule: CheckRule, overrides: Mapping[str, Any]) -> dict[str, Any]
     return values
 
 
-def _judge(run: RunData, rule: CheckRule, tag: str | None, params: Mapping[str, Param],
-           overrides: Mapping[str, Any], lang: str, signals: set[str]) -> list[Finding]:
+def _judge(
+    run: RunData,
+    rule: CheckRule,
+    tag: str | None,
+    params: Mapping[str, Param],
+    overrides: Mapping[str, Any],
+    lang: str,
+    signals: set[str],
+) -> list[Finding]:
     metrics = _resolve_metrics(run, rule, tag, lang)
     values = rule_values(rule, overrides)
     _check_requirements(run, rule, metrics, values, params, lang)
@@ -102,29 +114,51 @@ def _judge(run: RunData, rule: CheckRule, tag: str | None, params: Mapping[str, 
     judged: list[tuple[str, int]] = []
     funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     if rule.scope is not None:
-        keep = np.broadcast_to(np.asarray(rule.scope.evaluate(env, funcs), dtype=bool), steps.shape)
+        keep = _as_mask(rule.scope.evaluate(env, funcs), steps)
         if not keep.any():
             raise Skip(message("ne_empty_scope", lang, scope=rule.scope.source))
-        env = {k: (v[keep] if isinstance(v, np.ndarray) and v.shape == steps.shape else v) for k, v in env.items()}
+        env = {
+            k: (v[keep] if isinstance(v, np.ndarray) and v.shape == steps.shape else v)
+            for k, v in env.items()
+        }
         steps = steps[keep]
         funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     span = float(rule.for_steps.evaluate(env, funcs))
     interval = windows.typical_interval(steps)
     if span > 0 and windows.points_in(span, interval) < windows.MIN_POINTS:
-        raise Skip(message("ne_window", lang, window=f"{span:g}", points=windows.points_in(span, interval),
-                           interval=f"{interval:g}" if interval else "?"))
+        raise Skip(
+            message(
+                "ne_window",
+                lang,
+                window=f"{span:g}",
+                points=windows.points_in(span, interval),
+                interval=f"{interval:g}" if interval else "?",
+            )
+        )
     try:
-        mask = np.broadcast_to(np.asarray(rule.condition.evaluate(env, funcs), dtype=bool), steps.shape)  # type: ignore[union-attr]
+        assert rule.condition is not None  # only detector rules have none, and they do not come here
+        mask = _as_mask(rule.condition.evaluate(env, funcs), steps)
     except functions.Unjudgeable as exc:
         raise Skip(message("ne_unjudgeable", lang, detail=str(exc))) from None
     if judged and all(n == 0 for _, n in judged):
-        raise Skip(message("ne_no_window", lang, window=f"{span:g}",
-                           span=int(steps[-1] - steps[0]) if len(steps) else 0,
-                           interval=f"{interval:g}" if interval else "?"))
+        raise Skip(
+            message(
+                "ne_no_window",
+                lang,
+                window=f"{span:g}",
+                span=int(steps[-1] - steps[0]) if len(steps) else 0,
+                interval=f"{interval:g}" if interval else "?",
+            )
+        )
     found = []
     for first, last in windows.stretches(steps, mask, span, rule.tolerance):
         found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, signals))
     return found
+
+
+def _as_mask(value: object, steps: np.ndarray) -> np.ndarray:
+    """A condition's value as one boolean per point (a scalar condition holds everywhere or nowhere)."""
+    return np.broadcast_to(np.asarray(value).astype(np.bool_), steps.shape)
 
 
 def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) -> dict[str, str | None]:
@@ -136,14 +170,22 @@ def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) 
         if present is None and local not in rule.optional:
             shadowed = next((n for n in names if n in run.shadow_only), None)
             if shadowed:
-                raise Skip(message("ne_shadow_only", lang, metric=shadowed, shadow=run.shadows.get(shadowed, "?")))
+                raise Skip(
+                    message("ne_shadow_only", lang, metric=shadowed, shadow=run.shadows.get(shadowed, "?"))
+                )
             raise Skip(message("ne_missing_metric", lang, metric=" or ".join(names)))
         resolved[local] = present
     return resolved
 
 
-def _check_requirements(run: RunData, rule: CheckRule, metrics: Mapping[str, str | None],
-                        values: Mapping[str, Any], params: Mapping[str, Param], lang: str) -> None:
+def _check_requirements(
+    run: RunData,
+    rule: CheckRule,
+    metrics: Mapping[str, str | None],
+    values: Mapping[str, Any],
+    params: Mapping[str, Param],
+    lang: str,
+) -> None:
     for name in rule.requires:
         if name not in params:
             raise Skip(message("ne_param", lang, param=name, flag=PARAM_FLAGS.get(name, f"--param {name}=N")))
@@ -151,15 +193,27 @@ def _check_requirements(run: RunData, rule: CheckRule, metrics: Mapping[str, str
         column = metrics.get(local)
         resolution = run.precision.get(column or "")
         if resolution is not None and resolution > float(values[param]):
-            raise Skip(message("ne_precision", lang, metric=column, resolution=f"{resolution:g}",
-                               eps=f"{float(values[param]):g}"))
+            raise Skip(
+                message(
+                    "ne_precision",
+                    lang,
+                    metric=column,
+                    resolution=f"{resolution:g}",
+                    eps=f"{float(values[param]):g}",
+                )
+            )
     smoothing = params.get("smoothing")
     if rule.smoothing == "spikes" and smoothing is not None and smoothing.value == "global":
         raise Skip(message("ne_global_smoothing", lang))
 
 
-def _environment(run: RunData, rule: CheckRule, metrics: Mapping[str, str | None], values: Mapping[str, Any],
-                 params: Mapping[str, Param]) -> tuple[dict[str, Any], np.ndarray]:
+def _environment(
+    run: RunData,
+    rule: CheckRule,
+    metrics: Mapping[str, str | None],
+    values: Mapping[str, Any],
+    params: Mapping[str, Param],
+) -> tuple[dict[str, Any], np.ndarray]:
     """Arrays for the rows where every required metric was logged, plus scalars."""
     frame = run.frame
     required = [c for local, c in metrics.items() if c is not None and local not in rule.optional]
@@ -170,10 +224,13 @@ def _environment(run: RunData, rule: CheckRule, metrics: Mapping[str, str | None
         env[local] = frame[column].to_numpy(dtype=float)[rows] if column else np.full(len(steps), np.nan)
     env.update(values)
     all_steps = frame.index.to_numpy()
-    env.update(step=steps.astype(float), run_steps=float(all_steps[-1] - all_steps[0]) if len(all_steps) else 0.0,
-               interval=windows.typical_interval(all_steps) or 0.0,
-               first_step=float(all_steps[0]) if len(all_steps) else 0.0,
-               last_step=float(all_steps[-1]) if len(all_steps) else 0.0)
+    env.update(
+        step=steps.astype(float),
+        run_steps=float(all_steps[-1] - all_steps[0]) if len(all_steps) else 0.0,
+        interval=windows.typical_interval(all_steps) or 0.0,
+        first_step=float(all_steps[0]) if len(all_steps) else 0.0,
+        last_step=float(all_steps[-1]) if len(all_steps) else 0.0,
+    )
     for name in functions.RUN_PARAMS:
         param = params.get(name)
         env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
@@ -184,16 +241,37 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _finding(run: RunData, rule: CheckRule, tag: str | None, env: Mapping[str, Any], steps: np.ndarray,
-             first: int, last: int, params: Mapping[str, Param], lang: str, signals: set[str]) -> Finding:
-    cut = {k: (functions.stretch_view(v, first, last) if isinstance(v, np.ndarray) and v.shape == steps.shape
-               else v) for k, v in env.items()}
+def _finding(
+    run: RunData,
+    rule: CheckRule,
+    tag: str | None,
+    env: Mapping[str, Any],
+    steps: np.ndarray,
+    first: int,
+    last: int,
+    params: Mapping[str, Param],
+    lang: str,
+    signals: set[str],
+) -> Finding:
+    cut = {
+        k: (
+            functions.stretch_view(v, first, last)
+            if isinstance(v, np.ndarray) and v.shape == steps.shape
+            else v
+        )
+        for k, v in env.items()
+    }
     aggregates = functions.aggregate_functions()
     evidence: dict[str, float | int | str] = {"points": last - first + 1}
     for name, expression in rule.evidence.items():
         evidence[name] = _number(expression.evaluate(cut, aggregates))
     smoothing = params.get("smoothing")
-    if rule.smoothing == "spikes" and smoothing is not None and _is_number(smoothing.value) and smoothing.value > 1:
+    if (
+        rule.smoothing == "spikes"
+        and smoothing is not None
+        and _is_number(smoothing.value)
+        and smoothing.value > 1
+    ):
         evidence["smoothing"] = message("ev_smoothing", lang, n=smoothing.value)
     severity, text = rule.severity, rule.text
     for override in rule.severity_when:
@@ -207,8 +285,19 @@ def _finding(run: RunData, rule: CheckRule, tag: str | None, env: Mapping[str, A
                 signals.add(name)
     chosen: Text = text.get(lang) or text["en"]
     branch = branch_of_tag(tag) if tag else rule.branch
-    return Finding(rule.id, tag, severity, branch, int(steps[first]), int(steps[last]),  # type: ignore[arg-type]
-                   evidence, chosen.title, chosen.cause, chosen.remedy, rule.pack)
+    return Finding(
+        rule.id,
+        tag,
+        as_severity(severity),
+        branch,
+        int(steps[first]),
+        int(steps[last]),
+        evidence,
+        chosen.title,
+        chosen.cause,
+        chosen.remedy,
+        rule.pack,
+    )
 
 
 def _number(value: Any) -> float | int | str:

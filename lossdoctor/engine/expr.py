@@ -91,9 +91,7 @@ def _check(node: ast.AST, names: set[str], calls: set[str], allowed_calls: set[s
         if not isinstance(node.func, ast.Name) or node.keywords:
             raise ExprError("only calls of known functions with positional arguments are allowed")
         if node.func.id not in allowed_calls:
-            raise ExprError(
-                f"unknown function {node.func.id}(); known: {', '.join(sorted(allowed_calls))}"
-            )
+            raise ExprError(f"unknown function {node.func.id}(); known: {', '.join(sorted(allowed_calls))}")
         calls.add(node.func.id)
         children: list[ast.AST] = list(node.args)
     elif isinstance(node, ast.BoolOp | ast.Compare | ast.UnaryOp | ast.BinOp):
@@ -104,7 +102,9 @@ def _check(node: ast.AST, names: set[str], calls: set[str], allowed_calls: set[s
         if isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not | ast.USub | ast.UAdd):
             raise ExprError("only `not` and unary minus are allowed")
         children = list(ast.iter_child_nodes(node))
-        children = [c for c in children if not isinstance(c, ast.boolop | ast.operator | ast.cmpop | ast.unaryop)]
+        children = [
+            c for c in children if not isinstance(c, ast.boolop | ast.operator | ast.cmpop | ast.unaryop)
+        ]
     else:
         raise ExprError(f"{type(node).__name__} is not allowed in a rule expression")
     for child in children:

@@ -21,7 +21,21 @@ CONDITION_FUNCTIONS = frozenset(
     {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median"}
 )
 AGGREGATES = frozenset(
-    {"abs", "min", "max", "median", "mean", "first", "last", "head", "tail", "start", "early", "share", "points"}
+    {
+        "abs",
+        "min",
+        "max",
+        "median",
+        "mean",
+        "first",
+        "last",
+        "head",
+        "tail",
+        "start",
+        "early",
+        "share",
+        "points",
+    }
 )
 
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.
@@ -33,14 +47,17 @@ class Unjudgeable(Exception):
     """Raised inside an evaluation when the data cannot decide (too few points)."""
 
 
-def condition_functions(steps: np.ndarray, on_judged: Callable[[str, int], None]) -> dict[str, Callable[..., Any]]:
+def condition_functions(
+    steps: np.ndarray, on_judged: Callable[[str, int], None]
+) -> dict[str, Callable[..., Any]]:
     """Bind the condition functions to one run's steps."""
 
     def _trend(kind: str, defaults: tuple[float, float]) -> Callable[..., np.ndarray]:
         def fn(values: np.ndarray, window: float, *thresholds: float) -> np.ndarray:
-            min_change, min_tau = (list(thresholds) + list(defaults)[len(thresholds):])[:2]
-            result = windows.trend(steps, np.asarray(values, dtype=float), float(window), kind,
-                                   min_change, min_tau)
+            min_change, min_tau = (list(thresholds) + list(defaults)[len(thresholds) :])[:2]
+            result = windows.trend(
+                steps, np.asarray(values, dtype=float), float(window), kind, min_change, min_tau
+            )
             on_judged(f"{kind} over {window:g} steps", result.judged)
             return result.covered
 

@@ -25,8 +25,9 @@ def _catalogue() -> dict[str, dict[str, str]]:
 
 def fill(template: str, values: dict[str, Any]) -> str:
     """Replace `{name}` with the value's text; unknown names are left as they are."""
-    return _PLACEHOLDER.sub(lambda m: _show(values[m.group(1)]) if m.group(1) in values else m.group(0),
-                            template)
+    return _PLACEHOLDER.sub(
+        lambda m: _show(values[m.group(1)]) if m.group(1) in values else m.group(0), template
+    )
 
 
 def _show(value: Any) -> str:

@@ -21,8 +21,15 @@ def overview(run: RunData, entries: list[dict[str, Any]]) -> list[MetricSummary]
         finite = values[np.isfinite(values)]
         if len(finite) == 0:
             continue
-        out.append(MetricSummary(name, float(finite[-1]), _recent_trend(steps, values),
-                                 windows.sparkline(steps, values), *_range(entry, steps, values)))
+        out.append(
+            MetricSummary(
+                name,
+                float(finite[-1]),
+                _recent_trend(steps, values),
+                windows.sparkline(steps, values),
+                *_range(entry, steps, values),
+            )
+        )
     return out
 
 

@@ -74,18 +74,24 @@ def load_user_file(ruleset: RuleSet, path: Path) -> None:
 def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
     """Validate one parsed rule file and merge it into `ruleset`."""
     if not isinstance(doc, dict):
-        raise RuleFileError("expected a mapping with `pack:` and `checks:` or `diagnoses:`", file=file, line=1)
+        raise RuleFileError(
+            "expected a mapping with `pack:` and `checks:` or `diagnoses:`", file=file, line=1
+        )
     unknown = sorted(set(doc) - FILE_FIELDS)
     if unknown:
-        raise RuleFileError(f"unknown top-level field(s) {', '.join(unknown)}; known: "
-                            f"{', '.join(sorted(FILE_FIELDS))}", file=file, line=doc.get("line", 1))
+        raise RuleFileError(
+            f"unknown top-level field(s) {', '.join(unknown)}; known: {', '.join(sorted(FILE_FIELDS))}",
+            file=file,
+            line=doc.get("line", 1),
+        )
     pack = str(doc.get("pack", Path(file).stem))
     checks = parse_checks(doc.get("checks", []), file, pack)
     taken = {c.id for c in ruleset.checks}
     for check in checks:
         if check.id in taken:
-            raise RuleFileError("a rule of this name exists already", file=file, line=check.line, rule=check.id,
-                                field="id")
+            raise RuleFileError(
+                "a rule of this name exists already", file=file, line=check.line, rule=check.id, field="id"
+            )
     ruleset.checks.extend(checks)
     ruleset.diagnoses.extend(_parse_diagnoses(doc.get("diagnoses", []), file))
     ruleset.checklist.update(doc.get("checklist", {}) or {})
@@ -116,8 +122,17 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
         if not lists["any"] and not lists["all"] and not entry.get("coverage"):
             problems.add(line, "a diagnosis needs `any`, `all` or `coverage: true`", rid, "any")
         text = parse_text(entry.get("text"), problems, line, rid)
-        out.append(DiagnosisRule(rid, str(entry.get("severity")), tuple(lists["any"]), tuple(lists["all"]),
-                                 tuple(lists["supporting"]), bool(entry.get("coverage", False)),
-                                 str(entry.get("guide", "")), text))
+        out.append(
+            DiagnosisRule(
+                rid,
+                str(entry.get("severity")),
+                tuple(lists["any"]),
+                tuple(lists["all"]),
+                tuple(lists["supporting"]),
+                bool(entry.get("coverage", False)),
+                str(entry.get("guide", "")),
+                text,
+            )
+        )
     problems.raise_if_any()
     return out

@@ -21,9 +21,26 @@ LANGS = ("en", "zh")
 TEXT_FIELDS = ("title", "cause", "remedy")
 PARAM_TYPES = {"float": (int, float), "int": (int,), "bool": (bool,)}
 CHECK_FIELDS = {
-    "id", "severity", "branch", "metrics", "optional", "condition", "scope", "for", "tolerance",
-    "requires", "params", "precision", "evidence", "signals", "severity_when", "detector",
-    "smoothing", "guide", "text", "summary",
+    "id",
+    "severity",
+    "branch",
+    "metrics",
+    "optional",
+    "condition",
+    "scope",
+    "for",
+    "tolerance",
+    "requires",
+    "params",
+    "precision",
+    "evidence",
+    "signals",
+    "severity_when",
+    "detector",
+    "smoothing",
+    "guide",
+    "text",
+    "summary",
 }
 DETECTORS = ("nonfinite",)
 
@@ -157,13 +174,18 @@ def parse_checks(raw: Any, file: str, pack: str) -> list[CheckRule]:
 def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str) -> CheckRule | None:
     line = _line(entry, 1)
     rid = entry.get("id")
-    if not isinstance(rid, str) or not rid or not all(p.isalnum() and p.islower() or p.isdigit()
-                                                       for p in rid.split("-")):
+    if (
+        not isinstance(rid, str)
+        or not rid
+        or not all((p.isalnum() and p.islower()) or p.isdigit() for p in rid.split("-"))
+    ):
         problems.add(line, f"expected a lower-case name like z-var-out-of-range, got {rid!r}", None, "id")
         return None
     count = len(problems.items)
     for key in sorted(set(entry) - CHECK_FIELDS):
-        problems.add(_line(entry, line, key), f"unknown field; known: {', '.join(sorted(CHECK_FIELDS))}", rid, key)
+        problems.add(
+            _line(entry, line, key), f"unknown field; known: {', '.join(sorted(CHECK_FIELDS))}", rid, key
+        )
     severity = _choice(entry, "severity", SEVERITIES, problems, rid)
     branch = _choice(entry, "branch", BRANCHES, problems, rid)
     params = _parse_params(entry.get("params", {}), problems, _line(entry, line, "params"), rid)
@@ -171,28 +193,48 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
     optional = _string_list(entry, "optional", problems, rid)
     requires = _string_list(entry, "requires", problems, rid)
     for name in set(requires) - RUN_PARAMS:
-        problems.add(_line(entry, line, "requires"), f"unknown run parameter {name}; known: {', '.join(sorted(RUN_PARAMS))}", rid,
-                     "requires")
+        problems.add(
+            _line(entry, line, "requires"),
+            f"unknown run parameter {name}; known: {', '.join(sorted(RUN_PARAMS))}",
+            rid,
+            "requires",
+        )
     scalars = set(params) | RUN_NAMES | RUN_PARAMS
     names = scalars | set(metrics)
     detector = entry.get("detector")
     if detector is not None and detector not in DETECTORS:
-        problems.add(_line(entry, line, "detector"), f"unknown detector; known: {', '.join(DETECTORS)}", rid,
-                     "detector")
-    condition = _expr(entry, "condition", names, CONDITION_FUNCTIONS, problems, rid, required=detector is None)
+        problems.add(
+            _line(entry, line, "detector"),
+            f"unknown detector; known: {', '.join(DETECTORS)}",
+            rid,
+            "detector",
+        )
+    condition = _expr(
+        entry, "condition", names, CONDITION_FUNCTIONS, problems, rid, required=detector is None
+    )
     scope = _expr(entry, "scope", names, CONDITION_FUNCTIONS, problems, rid, required=False)
     for_steps = _expr_or_number(entry, "for", scalars, problems, rid)
     tolerance = entry.get("tolerance", 0.0)
     if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or not 0 <= tolerance < 0.5:
-        problems.add(_line(entry, line, "tolerance"), f"expected a share from 0 to 0.5, got {tolerance!r}", rid,
-                     "tolerance")
+        problems.add(
+            _line(entry, line, "tolerance"),
+            f"expected a share from 0 to 0.5, got {tolerance!r}",
+            rid,
+            "tolerance",
+        )
         tolerance = 0.0
     evidence = _expr_map(entry, "evidence", names, problems, rid)
     signals = _expr_map(entry, "signals", names, problems, rid)
     precision = entry.get("precision", {})
-    if not isinstance(precision, dict) or any(k not in metrics or v not in params for k, v in precision.items()):
-        problems.add(_line(entry, line, "precision"), "expected {metric: param} naming a metric and a parameter",
-                     rid, "precision")
+    if not isinstance(precision, dict) or any(
+        k not in metrics or v not in params for k, v in precision.items()
+    ):
+        problems.add(
+            _line(entry, line, "precision"),
+            "expected {metric: param} naming a metric and a parameter",
+            rid,
+            "precision",
+        )
         precision = {}
     overrides = _parse_severity_when(entry.get("severity_when", []), problems, rid, names, line)
     text = parse_text(entry.get("text"), problems, _line(entry, line, "text"), rid)
@@ -202,11 +244,29 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
     if len(problems.items) > count or for_steps is None:
         return None
     return CheckRule(
-        id=rid, severity=severity, branch=branch, metrics=metrics, optional=frozenset(optional),
-        condition=condition, scope=scope, for_steps=for_steps, tolerance=float(tolerance),
-        requires=tuple(requires), params=params, precision=dict(precision), evidence=evidence, signals=signals,
-        severity_when=overrides, detector=detector, smoothing=str(smoothing), guide=str(entry.get("guide", "")),
-        summary=str(entry.get("summary", "")), text=text, pack=pack, file=file, line=line,
+        id=rid,
+        severity=severity,
+        branch=branch,
+        metrics=metrics,
+        optional=frozenset(optional),
+        condition=condition,
+        scope=scope,
+        for_steps=for_steps,
+        tolerance=float(tolerance),
+        requires=tuple(requires),
+        params=params,
+        precision=dict(precision),
+        evidence=evidence,
+        signals=signals,
+        severity_when=overrides,
+        detector=detector,
+        smoothing=str(smoothing),
+        guide=str(entry.get("guide", "")),
+        summary=str(entry.get("summary", "")),
+        text=text,
+        pack=pack,
+        file=file,
+        line=line,
     )
 
 
@@ -249,7 +309,9 @@ def _parse_params(raw: Any, problems: Problems, line: int, rid: str) -> dict[str
     return params
 
 
-def _parse_metrics(entry: dict[str, Any], problems: Problems, rid: str, per_tag: bool) -> dict[str, tuple[str, ...]]:
+def _parse_metrics(
+    entry: dict[str, Any], problems: Problems, rid: str, per_tag: bool
+) -> dict[str, tuple[str, ...]]:
     raw = entry.get("metrics", {})
     line = _line(entry, 1, "metrics")
     if not isinstance(raw, dict):
@@ -258,10 +320,18 @@ def _parse_metrics(entry: dict[str, Any], problems: Problems, rid: str, per_tag:
     metrics: dict[str, tuple[str, ...]] = {}
     for local, spec in raw.items():
         names = [spec] if isinstance(spec, str) else spec
-        if not local.isidentifier() or not isinstance(names, list) or not names or \
-                not all(isinstance(n, str) and n for n in names):
-            problems.add(line, "expected a local name mapped to a metric name or a list of them", rid,
-                         f"metrics.{local}")
+        if (
+            not local.isidentifier()
+            or not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n for n in names)
+        ):
+            problems.add(
+                line,
+                "expected a local name mapped to a metric name or a list of them",
+                rid,
+                f"metrics.{local}",
+            )
             continue
         if per_tag != any("{tag}" in n for n in names) and per_tag:
             problems.add(line, "a per-tag rule names its metrics with {tag}", rid, f"metrics.{local}")
@@ -269,8 +339,16 @@ def _parse_metrics(entry: dict[str, Any], problems: Problems, rid: str, per_tag:
     return metrics
 
 
-def _expr(entry: dict[str, Any], key: str, names: set[str], calls: frozenset[str], problems: Problems,
-          rid: str, *, required: bool) -> exprs.Expr | None:
+def _expr(
+    entry: dict[str, Any],
+    key: str,
+    names: set[str],
+    calls: frozenset[str],
+    problems: Problems,
+    rid: str,
+    *,
+    required: bool,
+) -> exprs.Expr | None:
     source = entry.get(key)
     if source is None and not required:
         return None
@@ -281,8 +359,9 @@ def _expr(entry: dict[str, Any], key: str, names: set[str], calls: frozenset[str
         return None
 
 
-def _expr_or_number(entry: dict[str, Any], key: str, names: set[str], problems: Problems,
-                    rid: str) -> exprs.Expr | None:
+def _expr_or_number(
+    entry: dict[str, Any], key: str, names: set[str], problems: Problems, rid: str
+) -> exprs.Expr | None:
     value = entry.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         problems.add(_line(entry, 1, key), f"expected a step count such as 200, got {value!r}", rid, key)
@@ -297,8 +376,9 @@ def _expr_or_number(entry: dict[str, Any], key: str, names: set[str], problems: 
         return None
 
 
-def _expr_map(entry: dict[str, Any], key: str, names: set[str], problems: Problems,
-              rid: str) -> dict[str, exprs.Expr]:
+def _expr_map(
+    entry: dict[str, Any], key: str, names: set[str], problems: Problems, rid: str
+) -> dict[str, exprs.Expr]:
     raw = entry.get(key, {})
     if not isinstance(raw, dict):
         problems.add(_line(entry, 1, key), "expected a mapping of name: expression", rid, key)
@@ -312,8 +392,9 @@ def _expr_map(entry: dict[str, Any], key: str, names: set[str], problems: Proble
     return out
 
 
-def _parse_severity_when(raw: Any, problems: Problems, rid: str, names: set[str],
-                         line: int) -> tuple[SeverityWhen, ...]:
+def _parse_severity_when(
+    raw: Any, problems: Problems, rid: str, names: set[str], line: int
+) -> tuple[SeverityWhen, ...]:
     if not isinstance(raw, list):
         problems.add(line, "expected a list of {when, severity, text}", rid, "severity_when")
         return ()
@@ -321,8 +402,9 @@ def _parse_severity_when(raw: Any, problems: Problems, rid: str, names: set[str]
     for item in raw:
         iline = _line(item, line)
         if not isinstance(item, dict) or item.get("severity") not in SEVERITIES:
-            problems.add(iline, "expected {when: expression, severity: red|warn|info, text: …}", rid,
-                         "severity_when")
+            problems.add(
+                iline, "expected {when: expression, severity: red|warn|info, text: …}", rid, "severity_when"
+            )
             continue
         try:
             when = exprs.parse(str(item.get("when", "")), names, set(AGGREGATES))

@@ -33,6 +33,8 @@ TABLE: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...] | None]]] = {
         ("stalled", ("update-ratio-zero",), ("mu_head", "logvar_head")),
     ],
 }
+# signals a check exports (schema `signals:`), and the check they come from
+SIGNAL_SOURCES = {"z-var-high": "z-var-out-of-range", "z-var-low": "z-var-out-of-range"}
 KEY_METRICS = {
     "flow": ("loss_flow", "dbg/grad_flow"),
     "dino": ("dino_global",),
@@ -40,8 +42,9 @@ KEY_METRICS = {
 }
 
 
-def verdicts(run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param],
-             lang: str) -> list[Verdict]:
+def verdicts(
+    run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str
+) -> list[Verdict]:
     out = []
     for branch, table in TABLE.items():
         fired = _from_findings(branch, table, findings, signals, params, lang)
@@ -49,15 +52,25 @@ def verdicts(run: RunData, findings: list[Finding], signals: set[str], params: M
     return out
 
 
-def _from_findings(branch: str, table: list[tuple[str, tuple[str, ...], tuple[str, ...] | None]],
-                   findings: list[Finding], signals: set[str], params: Mapping[str, Param],
-                   lang: str) -> Verdict | None:
+def _from_findings(
+    branch: str,
+    table: list[tuple[str, tuple[str, ...], tuple[str, ...] | None]],
+    findings: list[Finding],
+    signals: set[str],
+    params: Mapping[str, Param],
+    lang: str,
+) -> Verdict | None:
     live = [f for f in findings if f.severity != "info"]
     for verdict, names, tags in table:
-        hits = sorted({f.rule + (f" ({f.tag})" if f.tag else "") for f in live if f.rule in names
-                       and (tags is None or (f.tag or "").startswith(tags))})
-        if not hits and any(n in signals for n in names):
-            hits = [next(f.rule for f in live if f.rule == "z-var-out-of-range")]
+        hits = sorted(
+            {
+                f.rule + (f" ({f.tag})" if f.tag else "")
+                for f in live
+                if f.rule in names and (tags is None or (f.tag or "").startswith(tags))
+            }
+        )
+        if not hits and any(n in signals for n in names if n in SIGNAL_SOURCES):
+            hits = sorted({SIGNAL_SOURCES[n] for n in names if n in signals and n in SIGNAL_SOURCES})
         if not hits:
             continue
         kl_weight = params.get("kl_weight")
@@ -103,8 +116,18 @@ def _flow(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
         if len(both):
             ratio = f"{float(np.median(both['dbg/flow_has_grad'] / both['dbg/flow_trainable'])):.2f}"
     if falling and grad > 0:
-        return Verdict("flow", "learning", message("v_flow_learning", lang, change=_pct(change), grad=grad,
-                                                   ratio=ratio, ga=ga.value if ga else "?"))
+        return Verdict(
+            "flow",
+            "learning",
+            message(
+                "v_flow_learning",
+                lang,
+                change=_pct(change),
+                grad=grad,
+                ratio=ratio,
+                ga=ga.value if ga else "?",
+            ),
+        )
     return Verdict("flow", "unknown", message("v_flow_not_falling", lang, change=_pct(change)))
 
 
@@ -116,11 +139,17 @@ def _dino(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
     warmup = params.get("warmup_steps")
     if "dbg/grad_dino_t_head" in run.frame.columns and warmup is not None:
         steps, grad = _series(run, "dbg/grad_dino_t_head")
-        early, late = grad[steps <= 0.1 * warmup.value], grad[(steps >= 0.9 * warmup.value) & (steps <= warmup.value)]
+        early, late = (
+            grad[steps <= 0.1 * warmup.value],
+            grad[(steps >= 0.9 * warmup.value) & (steps <= warmup.value)],
+        )
         if len(early) and len(late):
             start, end = f"{np.median(early):.3g}", f"{np.median(late):.3g}"
-    return Verdict("dino", "learning", message("v_dino_learning", lang, change=_pct(change), grad_start=start,
-                                               grad_end=end))
+    return Verdict(
+        "dino",
+        "learning",
+        message("v_dino_learning", lang, change=_pct(change), grad_start=start, grad_end=end),
+    )
 
 
 def _kl(run: RunData, lang: str) -> Verdict:
@@ -131,5 +160,7 @@ def _kl(run: RunData, lang: str) -> Verdict:
     mean = float(np.nanmedian(run.frame["z_init/mean"].to_numpy(dtype=float)[end]))
     var = float(np.nanmedian(run.frame["z_init/var"].to_numpy(dtype=float)[end]))
     if abs(mean) <= 0.1 and 0.8 <= var <= 1.2 and not change >= 0.05:
-        return Verdict("kl", "learning", message("v_kl_learning", lang, change=_pct(change), mean=mean, var=var))
+        return Verdict(
+            "kl", "learning", message("v_kl_learning", lang, change=_pct(change), mean=mean, var=var)
+        )
     return Verdict("kl", "unknown", message("v_kl_outside", lang, mean=mean, var=var))

@@ -9,7 +9,15 @@ most 13 robust points whatever the logging interval. Over each window of W
 steps we take the Theil–Sen slope (median of pairwise slopes) times W, relative
 to the window's median: the *change*; and Kendall's τ (tau-a over the bins) as
 a guard against noise. Defaults: *rising* = change ≥ +5 % and τ ≥ 0.3;
-*decreasing* = change ≤ −1 % and τ ≤ −0.1, and *not decreasing* is its negation.
+*decreasing* = change ≤ −1 % and τ ≤ −0.1; *not decreasing* = change > −1 % and
+τ > −0.1 (both must agree: with the catalogue's "or", a healthy curve falling
+2 % per window under 5 % noise qualifies in about one window in five, and the
+union of windows turns each such window into a finding).
+On top, a noise guard: the series' own noise σ (MAD of successive differences)
+gives each window's standard error; a rise must be ≥ 2.5 standard errors, and a
+window is "not decreasing" only if its change is above −1 standard error. At
+5 points per window and 3 % noise, flat noise otherwise looks like a 5 % rise
+in most runs.
 A window is judged only when it holds at least 3 logged points.
 """
 
@@ -22,6 +30,11 @@ import pandas as pd
 
 MIN_POINTS = 3
 MAX_BINS_PER_WINDOW = 12
+# Noise guards: a rise must stand Z_RISING standard errors above zero, and "not decreasing"
+# must not hide a decline larger than Z_FLAT standard errors. The standard error comes from
+# the series' own noise (robust MAD of successive differences), so noisy logs need clearer trends.
+Z_RISING = 2.5
+Z_FLAT = 1.0
 
 
 def typical_interval(steps: np.ndarray) -> float | None:
@@ -31,7 +44,9 @@ def typical_interval(steps: np.ndarray) -> float | None:
     return float(np.median(np.diff(steps)))
 
 
-def stretches(steps: np.ndarray, mask: np.ndarray, min_span: float, tolerance: float = 0.0) -> list[tuple[int, int]]:
+def stretches(
+    steps: np.ndarray, mask: np.ndarray, min_span: float, tolerance: float = 0.0
+) -> list[tuple[int, int]]:
     """Index pairs (first, last) of stretches where `mask` held for at least `min_span` steps.
 
     A stretch starts and ends on points where the condition holds. With a
@@ -77,9 +92,10 @@ class TrendResult:
     tau: np.ndarray
 
 
-def trend(steps: np.ndarray, values: np.ndarray, window: float, kind: str,
-          min_change: float, min_tau: float) -> TrendResult:
-    """Mark points in windows of `window` steps whose trend is `kind` (rising / decreasing / not_decreasing)."""
+def trend(
+    steps: np.ndarray, values: np.ndarray, window: float, kind: str, min_change: float, min_tau: float
+) -> TrendResult:
+    """Mark points in windows of `window` steps whose trend is `kind` (see module doc)."""
     n = len(steps)
     empty = TrendResult(np.zeros(n, dtype=bool), 0, np.empty(0), np.empty(0))
     finite = np.isfinite(values)
@@ -95,12 +111,14 @@ def trend(steps: np.ndarray, values: np.ndarray, window: float, kind: str,
     windows = np.lib.stride_tricks.sliding_window_view(dense, k)
     points = np.convolve(counts, np.ones(k, dtype=np.int64), mode="valid")
     change, tau = _theil_sen_tau(windows, width, window)
+    z = change / _change_se(dense, np.isfinite(windows).sum(axis=1))
     judgeable = (points >= MIN_POINTS) & np.isfinite(change) & np.isfinite(tau)
     if kind == "rising":
-        ok = judgeable & (change >= min_change) & (tau >= min_tau)
-    else:
-        decreasing = (change <= -min_change) & (tau <= -min_tau)
-        ok = judgeable & (decreasing if kind == "decreasing" else ~decreasing)
+        ok = judgeable & (change >= min_change) & (tau >= min_tau) & (z >= Z_RISING)
+    elif kind == "decreasing":
+        ok = judgeable & (change <= -min_change) & (tau <= -min_tau) & (z <= -Z_RISING)
+    else:  # not decreasing: slope, ranks and noise must all agree
+        ok = judgeable & (change > -min_change) & (tau > -min_tau) & (z > -Z_FLAT)
     cover = np.zeros(len(dense) + 1, dtype=np.int64)
     ends = np.flatnonzero(ok) + k - 1
     np.add.at(cover, ends - k + 1, 1)
@@ -108,6 +126,22 @@ def trend(steps: np.ndarray, values: np.ndarray, window: float, kind: str,
     covered_bins = np.cumsum(cover)[:-1] > 0
     covered = covered_bins[bin_of] & finite
     return TrendResult(covered, int(judgeable.sum()), change[judgeable], tau[judgeable])
+
+
+def _change_se(dense: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Standard error of a window's relative change from the series' own point-to-point noise.
+
+    For m evenly spaced points with noise σ (relative to the level), the least-squares slope
+    times the window has a standard error σ·sqrt(12(m−1)/(m(m+1))); Theil–Sen is close to it.
+    """
+    finite = dense[np.isfinite(dense)]
+    if len(finite) < MIN_POINTS:
+        return np.full(len(m), np.inf)
+    diffs = np.diff(finite)
+    mad = float(np.median(np.abs(diffs - np.median(diffs)))) * 1.4826 / np.sqrt(2.0)
+    sigma = mad / max(float(np.median(np.abs(finite))), 1e-12)
+    m = np.maximum(m, 2).astype(float)
+    return np.maximum(sigma * np.sqrt(12.0 * (m - 1) / (m * (m + 1))), 1e-12)
 
 
 def _bin_medians(bin_of: np.ndarray, values: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

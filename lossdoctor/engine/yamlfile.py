@@ -47,7 +47,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_yaml(text: str, file: str) -> Any:
@@ -55,7 +55,7 @@ def load_yaml(text: str, file: str) -> Any:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise RuleFileError(f"file larger than {MAX_BYTES} bytes", file=file)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except RuleFileError as exc:
         exc.file = file
         raise
