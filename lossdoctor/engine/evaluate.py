@@ -215,15 +215,20 @@ def _environment(
     params: Mapping[str, Param],
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Arrays for the rows where every required metric was logged, plus scalars."""
-    frame = run.frame
     required = [c for local, c in metrics.items() if c is not None and local not in rule.optional]
-    rows = frame[required].notna().all(axis=1).to_numpy() if required else np.ones(len(frame), dtype=bool)
-    steps = frame.index.to_numpy()[rows]
+    rows = np.ones(len(run.frame), dtype=bool)
+    for name in required:
+        rows &= ~np.isnan(_column(run, name))
+    all_steps = run.frame.index.to_numpy()
+    every = bool(rows.all())  # the common case: no copy of 200k-point columns
+    steps = all_steps if every else all_steps[rows]
     env: dict[str, Any] = {}
-    for local, column in metrics.items():
-        env[local] = frame[column].to_numpy(dtype=float)[rows] if column else np.full(len(steps), np.nan)
+    for local, source in metrics.items():
+        if source is None:
+            env[local] = np.full(len(steps), np.nan)
+        else:
+            env[local] = _column(run, source) if every else _column(run, source)[rows]
     env.update(values)
-    all_steps = frame.index.to_numpy()
     env.update(
         step=steps.astype(float),
         run_steps=float(all_steps[-1] - all_steps[0]) if len(all_steps) else 0.0,
@@ -235,6 +240,14 @@ def _environment(
         param = params.get(name)
         env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
     return env, steps
+
+
+def _column(run: RunData, name: str) -> np.ndarray:
+    """A column as float64, converted once per run (many rules read the same metrics)."""
+    cache: dict[str, np.ndarray] = run.__dict__.setdefault("_float_columns", {})
+    if name not in cache:
+        cache[name] = run.frame[name].to_numpy(dtype=float)
+    return cache[name]
 
 
 def _is_number(value: Any) -> bool:
