@@ -94,10 +94,18 @@ def analyze(
     to_file = output is not None
     text = render(report, fmt, width=width or (100 if to_file else None), color=False if to_file else None)
     if output is not None:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        write_output(output, text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return code
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write the report; a path the user cannot write to is their input to fix (exit 2), not our bug."""
+    try:
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror or exc}", file=str(path)) from None
 
 
 def exit_code(report: Report, fail_on: str) -> int:
@@ -159,7 +167,8 @@ def _typed(raw: str, kind: str, item: str) -> Any:
             return raw.lower() in ("true", "1")
         value = float(raw)
     except ValueError:
-        raise UsageError(f"--param {item}: expected a {kind}, got {raw!r}", field="--param") from None
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise UsageError(f"--param {item}: expected {article} {kind}, got {raw!r}", field="--param") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise UsageError(f"--param {item}: expected a finite number", field="--param")
     return value
