@@ -72,9 +72,17 @@ def analyze(
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Diagnose one training run: red flags, likely causes and what to do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lossdoctor.readers import read_paths
+
+    # Parse the log while the engine (pandas) is imported: pyarrow parses without the GIL,
+    # so a big log costs max(read, imports) instead of their sum.
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lossdoctor-read")
+    reading = reader.submit(read_paths, paths, input_format=input_format)
+    reader.shutdown(wait=False)
     from lossdoctor.engine import analyze as judge
     from lossdoctor.engine import load_default
-    from lossdoctor.readers import read_paths
     from lossdoctor.reporters import REPORTERS, render
 
     if fmt not in REPORTERS:
@@ -87,7 +95,7 @@ def analyze(
         run_params["ga"] = ga
     if warmup_steps is not None:
         run_params["warmup_steps"] = warmup_steps
-    run = read_paths(paths, input_format=input_format)
+    run = reading.result()
     language = (lang.value if lang else None) or locale_lang()
     report = judge(run, ruleset, run_params=run_params, rule_params=rule_params, lang=language)
     code = exit_code(report, fail_on.value)
