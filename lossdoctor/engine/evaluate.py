@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,23 @@ class Outcome:
     not_evaluated: list[NotEvaluated]
     evaluated: list[Evaluated]
     signals: set[str]
+
+
+@dataclass
+class Context:
+    """One evaluation's shared state: the run, its parameters, and columns converted once."""
+
+    run: RunData
+    params: Mapping[str, Param]
+    lang: str
+    signals: set[str]
+    floats: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def column(self, name: str) -> np.ndarray:
+        """A column as float64, converted once per run (many rules read the same metrics)."""
+        if name not in self.floats:
+            self.floats[name] = self.run.frame[name].to_numpy(dtype=float)
+        return self.floats[name]
 
 
 class Skip(Exception):
@@ -68,6 +85,7 @@ def evaluate_checks(
     from lossdoctor.engine.detectors import DETECTORS
 
     out = Outcome([], [], [], set())
+    ctx = Context(run, params, lang, out.signals)
     columns = list(run.frame.columns)
     for rule in rules:
         instances: list[str | None] = [None]
@@ -82,7 +100,7 @@ def evaluate_checks(
                 if rule.detector:
                     found = DETECTORS[rule.detector](run, rule, lang)
                 else:
-                    found = _judge(run, rule, tag, params, overrides.get(rule.id, {}), lang, out.signals)
+                    found = _judge(ctx, rule, tag, overrides.get(rule.id, {}))
             except Skip as skip:
                 out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag))
                 continue
@@ -98,19 +116,12 @@ def rule_values(rule: CheckRule, overrides: Mapping[str, Any]) -> dict[str, Any]
     return values
 
 
-def _judge(
-    run: RunData,
-    rule: CheckRule,
-    tag: str | None,
-    params: Mapping[str, Param],
-    overrides: Mapping[str, Any],
-    lang: str,
-    signals: set[str],
-) -> list[Finding]:
+def _judge(ctx: Context, rule: CheckRule, tag: str | None, overrides: Mapping[str, Any]) -> list[Finding]:
+    run, params, lang = ctx.run, ctx.params, ctx.lang
     metrics = _resolve_metrics(run, rule, tag, lang)
     values = rule_values(rule, overrides)
     _check_requirements(run, rule, metrics, values, params, lang)
-    env, steps = _environment(run, rule, metrics, values, params)
+    env, steps = _environment(ctx, rule, metrics, values)
     judged: list[tuple[str, int]] = []
     funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     if rule.scope is not None:
@@ -152,7 +163,7 @@ def _judge(
         )
     found = []
     for first, last in windows.stretches(steps, mask, span, rule.tolerance):
-        found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, signals))
+        found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals))
     return found
 
 
@@ -208,17 +219,17 @@ def _check_requirements(
 
 
 def _environment(
-    run: RunData,
+    ctx: Context,
     rule: CheckRule,
     metrics: Mapping[str, str | None],
     values: Mapping[str, Any],
-    params: Mapping[str, Param],
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Arrays for the rows where every required metric was logged, plus scalars."""
+    run, params = ctx.run, ctx.params
     required = [c for local, c in metrics.items() if c is not None and local not in rule.optional]
     rows = np.ones(len(run.frame), dtype=bool)
     for name in required:
-        rows &= ~np.isnan(_column(run, name))
+        rows &= ~np.isnan(ctx.column(name))
     all_steps = run.frame.index.to_numpy()
     every = bool(rows.all())  # the common case: no copy of 200k-point columns
     steps = all_steps if every else all_steps[rows]
@@ -227,7 +238,7 @@ def _environment(
         if source is None:
             env[local] = np.full(len(steps), np.nan)
         else:
-            env[local] = _column(run, source) if every else _column(run, source)[rows]
+            env[local] = ctx.column(source) if every else ctx.column(source)[rows]
     env.update(values)
     env.update(
         step=steps.astype(float),
@@ -240,14 +251,6 @@ def _environment(
         param = params.get(name)
         env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
     return env, steps
-
-
-def _column(run: RunData, name: str) -> np.ndarray:
-    """A column as float64, converted once per run (many rules read the same metrics)."""
-    cache: dict[str, np.ndarray] = run.__dict__.setdefault("_float_columns", {})
-    if name not in cache:
-        cache[name] = run.frame[name].to_numpy(dtype=float)
-    return cache[name]
 
 
 def _is_number(value: Any) -> bool:
