@@ -81,3 +81,10 @@ def test_resumed_sample_is_stitched() -> None:
     rep = report("resumed_healthy", "scalars")
     assert len(rep.run.segments) == 2
     assert any("stitched" in note or "launches" in note for note in rep.notes)
+
+
+def test_a_tiny_lr_is_not_blamed_on_the_dino_branch() -> None:
+    """With every branch stalled by a tiny LR, dino-not-improving may fire, but the lead is the LR."""
+    rep = report("flow_stalled", "scalars")
+    assert "dino-not-improving" in fired(rep)
+    assert [d.rule for d in rep.diagnoses] == ["lr-too-low-or-over-regularised"]

@@ -45,6 +45,8 @@ def diagnose(
             continue
         if rule.any_of and not any(name in known for name in rule.any_of):
             continue
+        if any(name in fired for name in rule.unless):
+            continue
         checks = [c for c in (*rule.all_of, *rule.any_of, *rule.supporting) if c in fired]
         text = rule.text.get(lang) or rule.text["en"]
         out.append(

@@ -17,7 +17,7 @@ from lossdoctor.engine.yamlfile import load_yaml, read_yaml
 from lossdoctor.errors import RuleFileError
 
 FILE_FIELDS = {"pack", "checks", "diagnoses", "checklist", "overview"}
-DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "coverage", "guide", "text"}
+DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class DiagnosisRule:
     any_of: tuple[str, ...]
     all_of: tuple[str, ...]
     supporting: tuple[str, ...]
+    unless: tuple[str, ...]  # checks that explain the symptom better (a tiny LR stalls every branch)
     coverage: bool
     guide: str
     text: dict[str, Text]
@@ -115,7 +116,7 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
             problems.add(line, f"unknown field; known: {', '.join(sorted(DIAGNOSIS_FIELDS))}", rid, key)
         if entry.get("severity") not in SEVERITIES:
             problems.add(line, f"expected one of {', '.join(SEVERITIES)}", rid, "severity")
-        lists = {k: entry.get(k, []) for k in ("any", "all", "supporting")}
+        lists = {k: entry.get(k, []) for k in ("any", "all", "supporting", "unless")}
         for key, value in lists.items():
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.add(line, "expected a list of check or signal names", rid, key)
@@ -129,6 +130,7 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
                 tuple(lists["any"]),
                 tuple(lists["all"]),
                 tuple(lists["supporting"]),
+                tuple(lists["unless"]),
                 bool(entry.get("coverage", False)),
                 str(entry.get("guide", "")),
                 text,

@@ -113,6 +113,8 @@ def _diagnosis(rule: DiagnosisRule) -> str:
             if part
         )
     supporting = f"; supported by {', '.join(f'`{n}`' for n in rule.supporting)}" if rule.supporting else ""
+    if rule.unless:
+        supporting += f"; not when {', '.join(f'`{n}`' for n in rule.unless)} fired (it explains the symptom)"
     return "\n".join(
         [
             f"### `{rule.id}` ({rule.severity}, {rule.guide})\n",
