@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers.catalogue import CATALOGUE_CHECKS, CATALOGUE_DIAGNOSES
 from jsonschema import Draft202012Validator
 
 from lossdoctor import __version__
@@ -35,17 +36,6 @@ FLOW_STALLED = SAMPLES / "flow_stalled"
 MISSING_DEBUG_KEYS = SAMPLES / "missing_debug_keys"
 NON_FINITE = SAMPLES / "non_finite_loss"
 
-#: check names of docs/rule-catalogue.md ("Checks" table)
-CATALOGUE_CHECKS = frozenset({
-    "grad-coverage-mismatch", "flow-stalled", "flow-unstable", "flow-stuck-high-grad", "grad-flow-dead",
-    "dino-not-improving", "dino-share-early-high", "dino-grad-early-large", "z-mean-drift",
-    "z-var-out-of-range", "kl-rising", "update-ratio-zero", "loss-plateau", "non-finite-loss", "loss-spike",
-})
-#: diagnosis names of docs/rule-catalogue.md ("Diagnoses" table)
-CATALOGUE_DIAGNOSES = frozenset({
-    "lr-too-low-or-over-regularised", "lr-too-high-or-unstable", "semantic-branch-too-strong", "kl-too-weak",
-    "accumulation-mismatch", "missing-debug-keys",
-})
 
 ERROR_PREFIX = "lossdoctor: error:"
 ANSI = re.compile(r"\x1b\[")

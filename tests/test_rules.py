@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers.catalogue import CATALOGUE_CHECKS, CATALOGUE_DIAGNOSES
 
 from lossdoctor.engine import load_default
 from lossdoctor.engine.packs import RuleSet
@@ -19,34 +20,6 @@ from lossdoctor.engine.ruletests import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES: list[dict[str, Any]] = yaml.safe_load((ROOT / "rules/tests/default.yaml").read_text())["cases"]
-
-# The contract: rule-catalogue.md's names, exactly.
-CATALOGUE_CHECKS = {
-    "grad-coverage-mismatch",
-    "flow-stalled",
-    "flow-unstable",
-    "flow-stuck-high-grad",
-    "grad-flow-dead",
-    "dino-not-improving",
-    "dino-share-early-high",
-    "dino-grad-early-large",
-    "z-mean-drift",
-    "z-var-out-of-range",
-    "kl-rising",
-    "update-ratio-zero",
-    "loss-plateau",
-    "non-finite-loss",
-    "loss-spike",
-}
-CATALOGUE_DIAGNOSES = {
-    "lr-too-low-or-over-regularised",
-    "lr-too-high-or-unstable",
-    "semantic-branch-too-strong",
-    "kl-too-weak",
-    "accumulation-mismatch",
-    "missing-debug-keys",
-}
-
 
 @pytest.fixture(scope="module")
 def ruleset() -> RuleSet:

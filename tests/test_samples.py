@@ -18,21 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from helpers.catalogue import CATALOGUE_CHECKS, CATALOGUE_DIAGNOSES
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 GENERATOR = SAMPLES / "make_samples.py"
 
-#: check names of docs/rule-catalogue.md ("Checks" table)
-CATALOGUE_CHECKS = frozenset({
-    "grad-coverage-mismatch", "flow-stalled", "flow-unstable", "flow-stuck-high-grad", "grad-flow-dead",
-    "dino-not-improving", "dino-share-early-high", "dino-grad-early-large", "z-mean-drift",
-    "z-var-out-of-range", "kl-rising", "update-ratio-zero", "loss-plateau", "non-finite-loss", "loss-spike",
-})
-#: diagnosis names of docs/rule-catalogue.md ("Diagnoses" table)
-CATALOGUE_DIAGNOSES = frozenset({
-    "lr-too-low-or-over-regularised", "lr-too-high-or-unstable", "semantic-branch-too-strong", "kl-too-weak",
-    "accumulation-mismatch", "missing-debug-keys",
-})
 EXPECT_KEYS = {"scenario", "description", "must", "may", "diagnoses", "text_log_not_evaluated", "info"}
 BRANCH_LOSSES = ("loss_flow", "loss_dino", "loss_kl")
 HEALTHY = ("healthy", "noisy_healthy", "resumed_healthy", "missing_debug_keys")
