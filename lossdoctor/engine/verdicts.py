@@ -85,8 +85,14 @@ def _series(run: RunData, name: str) -> tuple[np.ndarray, np.ndarray]:
     return column.index.to_numpy(), column.to_numpy(dtype=float)
 
 
-def _pct(change: float) -> str:
-    return "n/a" if not np.isfinite(change) else f"{change:+.0%}"
+def _ends(run: RunData, name: str) -> dict[str, str]:
+    """Robust start and end levels of a metric: medians of its first and last tenth."""
+    values = _series(run, name)[1]
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return {"start": "n/a", "end": "n/a"}
+    tenth = max(1, len(values) // 10)
+    return {"start": f"{np.median(values[:tenth]):.3g}", "end": f"{np.median(values[-tenth:]):.3g}"}
 
 
 def _from_data(run: RunData, branch: str, params: Mapping[str, Param], lang: str) -> Verdict:
@@ -100,13 +106,13 @@ def _from_data(run: RunData, branch: str, params: Mapping[str, Param], lang: str
     return _kl(run, lang)
 
 
-def _falling(run: RunData, name: str) -> tuple[bool, float]:
+def _falling(run: RunData, name: str) -> bool:
     change, tau = windows.overall_trend(*_series(run, name))
-    return bool(change <= -0.01 and tau <= -0.1), change
+    return bool(change <= -0.01 and tau <= -0.1)
 
 
 def _flow(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
-    falling, change = _falling(run, "loss_flow")
+    falling = _falling(run, "loss_flow")
     grad = float(np.median(_series(run, "dbg/grad_flow")[1]))
     ga = params.get("ga")
     ratio = "n/a"
@@ -122,19 +128,18 @@ def _flow(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
             message(
                 "v_flow_learning",
                 lang,
-                change=_pct(change),
                 grad=grad,
                 ratio=ratio,
                 ga=ga.value if ga else "?",
+                **_ends(run, "loss_flow"),
             ),
         )
-    return Verdict("flow", "unknown", message("v_flow_not_falling", lang, change=_pct(change)))
+    return Verdict("flow", "unknown", message("v_flow_not_falling", lang, **_ends(run, "loss_flow")))
 
 
 def _dino(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
-    falling, change = _falling(run, "dino_global")
-    if not falling:
-        return Verdict("dino", "unknown", message("v_dino_not_falling", lang, change=_pct(change)))
+    if not _falling(run, "dino_global"):
+        return Verdict("dino", "unknown", message("v_dino_not_falling", lang, **_ends(run, "dino_global")))
     start = end = "n/a"
     warmup = params.get("warmup_steps")
     if "dbg/grad_dino_t_head" in run.frame.columns and warmup is not None:
@@ -148,7 +153,7 @@ def _dino(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
     return Verdict(
         "dino",
         "learning",
-        message("v_dino_learning", lang, change=_pct(change), grad_start=start, grad_end=end),
+        message("v_dino_learning", lang, grad_start=start, grad_end=end, **_ends(run, "dino_global")),
     )
 
 
@@ -160,7 +165,5 @@ def _kl(run: RunData, lang: str) -> Verdict:
     mean = float(np.nanmedian(run.frame["z_init/mean"].to_numpy(dtype=float)[end]))
     var = float(np.nanmedian(run.frame["z_init/var"].to_numpy(dtype=float)[end]))
     if abs(mean) <= 0.1 and 0.8 <= var <= 1.2 and not change >= 0.05:
-        return Verdict(
-            "kl", "learning", message("v_kl_learning", lang, change=_pct(change), mean=mean, var=var)
-        )
+        return Verdict("kl", "learning", message("v_kl_learning", lang, mean=mean, var=var))
     return Verdict("kl", "unknown", message("v_kl_outside", lang, mean=mean, var=var))
