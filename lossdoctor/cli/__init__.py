@@ -46,8 +46,9 @@ def _root(
 
 
 from lossdoctor.cli import analyze as _analyze  # noqa: E402  (registers the command on `app`)
+from lossdoctor.cli import rules as _rules  # noqa: E402
 
-del _analyze
+del _analyze, _rules
 
 
 def run(argv: Sequence[str] | None = None) -> int:

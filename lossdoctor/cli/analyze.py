@@ -69,6 +69,13 @@ def analyze(
     width: int | None = typer.Option(
         None, "--width", help="Terminal report width (default: the terminal's)."
     ),
+    rule_files: list[Path] = typer.Option(
+        [],
+        "--rules",
+        "-r",
+        help="A user rule file layered on the default pack (extends, overrides, "
+        "disable, new rules). Repeatable.",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Diagnose one training run: red flags, likely causes and what to do."""
@@ -82,14 +89,14 @@ def analyze(
     reading = reader.submit(read_paths, paths, input_format=input_format)
     reader.shutdown(wait=False)
     from lossdoctor.engine import analyze as judge
-    from lossdoctor.engine import load_default
+    from lossdoctor.engine.packs import load_rules
     from lossdoctor.reporters import REPORTERS, render
 
     if fmt not in REPORTERS:
         raise UsageError(
             f'unknown report format "{fmt}"; known formats: {", ".join(sorted(REPORTERS))}', field="--format"
         )
-    ruleset = load_default()
+    ruleset = load_rules(rule_files)
     run_params, rule_params = parse_params(params, ruleset)
     if ga is not None:
         run_params["ga"] = ga

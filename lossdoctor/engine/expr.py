@@ -95,6 +95,12 @@ def _check(node: ast.AST, names: set[str], calls: set[str], allowed_calls: set[s
         if node.func.id not in allowed_calls:
             raise ExprError(f"unknown function {node.func.id}(); known: {', '.join(sorted(allowed_calls))}")
         calls.add(node.func.id)
+        from lossdoctor.engine.functions import ARITY
+
+        low, high = ARITY.get(node.func.id, (0, 99))
+        if not low <= len(node.args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise ExprError(f"{node.func.id}() takes {expected} argument(s), got {len(node.args)}")
         children: list[ast.AST] = list(node.args)
     elif isinstance(node, ast.BoolOp | ast.Compare | ast.UnaryOp | ast.BinOp):
         if isinstance(node, ast.BinOp) and type(node.op) not in _BINOPS:

@@ -38,6 +38,14 @@ AGGREGATES = frozenset(
     }
 )
 
+# How many arguments each function takes (min, max): a wrong count is a rule-file error, not a crash.
+ARITY: dict[str, tuple[int, int]] = {
+    "abs": (1, 1), "min": (1, 8), "max": (1, 8), "rising": (2, 4), "decreasing": (2, 4),
+    "not_decreasing": (2, 4), "spike": (3, 3), "count": (2, 2), "early_median": (2, 2),
+    "median": (1, 1), "mean": (1, 1), "first": (1, 1), "last": (1, 1), "head": (1, 1), "tail": (1, 1),
+    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2),
+}  # fmt: skip
+
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.
 RISING = (0.05, 0.3)
 DECREASING = (0.01, 0.1)

@@ -12,11 +12,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lossdoctor.engine.overrides import apply_overrides, disabled
 from lossdoctor.engine.schema import SEVERITIES, CheckRule, Problems, Text, parse_checks, parse_text
-from lossdoctor.engine.yamlfile import load_yaml, read_yaml
+from lossdoctor.engine.yamlfile import LineDict, load_yaml, read_yaml
 from lossdoctor.errors import RuleFileError
 
-FILE_FIELDS = {"pack", "checks", "diagnoses", "checklist", "overview"}
+FILE_FIELDS = {"pack", "extends", "overrides", "disable", "checks", "diagnoses", "checklist", "overview"}
+PACKS = ("default", "none")
 DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text"}
 
 
@@ -68,8 +70,25 @@ def load_default() -> RuleSet:
 
 
 def load_user_file(ruleset: RuleSet, path: Path) -> None:
-    """Add a user's rule file on top of the default pack (new rules only, names must be new)."""
+    """Layer a user's rule file on `ruleset` (overrides, disables, new rules)."""
     add_file(ruleset, read_yaml(path), str(path))
+
+
+def load_rules(files: list[Path]) -> RuleSet:
+    """The default pack with the user's rule files on top, in order.
+
+    A file that says `extends: none` is a standalone pack: the default pack is left out.
+    """
+    docs = [(read_yaml(path), str(path)) for path in files]
+    # `extends: none` and the default pack's own files (`pack: default`) stand alone
+    standalone = any(
+        isinstance(doc, dict) and (doc.get("extends") == "none" or doc.get("pack") == "default")
+        for doc, _ in docs
+    )
+    ruleset = RuleSet() if standalone else load_default()
+    for doc, name in docs:
+        add_file(ruleset, doc, name)
+    return ruleset
 
 
 def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
@@ -86,6 +105,17 @@ def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
             line=doc.get("line", 1),
         )
     pack = str(doc.get("pack", Path(file).stem))
+    if doc.get("extends", "default") not in PACKS:
+        raise RuleFileError(
+            f"expected one of {', '.join(PACKS)}", file=file, line=_key_line(doc, "extends"), field="extends"
+        )
+    if "overrides" in doc:
+        ruleset.checks = apply_overrides(ruleset.checks, doc["overrides"], file, pack)
+    if "disable" in doc:
+        known = {c.id for c in ruleset.checks} | {d.id for d in ruleset.diagnoses}
+        gone = disabled(doc["disable"], known, file)
+        ruleset.checks = [c for c in ruleset.checks if c.id not in gone]
+        ruleset.diagnoses = [d for d in ruleset.diagnoses if d.id not in gone]
     checks = parse_checks(doc.get("checks", []), file, pack)
     taken = {c.id for c in ruleset.checks}
     for check in checks:
@@ -98,6 +128,10 @@ def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
     ruleset.checklist.update(doc.get("checklist", {}) or {})
     ruleset.overview.extend(doc.get("overview", []) or [])
     ruleset.files.append(file)
+
+
+def _key_line(doc: Any, key: str) -> int:
+    return doc.line_of(key) if isinstance(doc, LineDict) else 1
 
 
 def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:

@@ -80,7 +80,8 @@ def _check(rule: CheckRule) -> str:
     for name, spec in rule.params.items():
         rows.append(f"| param `{name}` | {spec.type}, default `{spec.default}` |")
     for override in rule.severity_when:
-        rows.append(f"| becomes {override.severity} when | `{override.when.source}` |")
+        title = override.text["en"].title if override.text else rule.text["en"].title
+        rows.append(f"| when `{override.when.source}` | {override.severity}: {title} |")
     rows += [
         "",
         f"- **en** — **{en.title}.** {en.cause} *Remedy:* {en.remedy}",
@@ -148,3 +149,13 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def show(rule: CheckRule, example: dict[str, object] | None) -> str:
+    """`lossdoctor rules show`: the reference entry of one rule, plus an example of its evidence."""
+    text = _check(rule).replace("### ", "", 1)
+    source = f"\nDefined in {rule.file}:{rule.line} (pack {rule.pack}).\n"
+    if example is None:
+        return text + source + "No bundled test case shows this rule firing.\n"
+    shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in example.items())
+    return text + source + f"Example evidence (test case): {shown}\n"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lossdoctor.engine import analyze
 from lossdoctor.engine.packs import RuleSet
-from lossdoctor.engine.series import frame_from
+from lossdoctor.engine.schema import Problems
+from lossdoctor.engine.series import SeriesError, expand, frame_from
+from lossdoctor.engine.yamlfile import LineDict, read_yaml
 from lossdoctor.model import Finding, Report, RunData
 
 CASE_FIELDS = {
@@ -59,8 +62,6 @@ def run_of(case: Mapping[str, Any]) -> RunData:
 
 
 def _declared_length(spec: Any, default: int) -> int:
-    from lossdoctor.engine.series import expand
-
     try:
         return len(expand(spec))
     except Exception:
@@ -117,3 +118,80 @@ def _show(findings: list[Finding]) -> str:
         f"{f.rule}{'/' + f.tag if f.tag else ''} {f.severity} steps {f.first_step}–{f.last_step}"
         for f in findings
     )
+
+
+FILE_FIELDS = {"rule_files", "cases"}
+EXPECT_FIELDS = {"rule", "tag", "first_step", "last_step", "severity"}
+
+
+@dataclass(frozen=True)
+class RuleTestFile:
+    """A parsed, validated rule-test file: the rules it tests and its cases."""
+
+    path: Path
+    rule_files: list[Path]
+    cases: list[dict[str, Any]]
+
+
+def load_test_file(path: Path) -> RuleTestFile:
+    """Read and validate a test file; every problem raises RuleFileError with file and line."""
+    doc = read_yaml(path)
+    problems = Problems(str(path))
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("cases"), list):
+        problems.add(1, "expected a mapping with `cases:` (a list) and optionally `rule_files:`")
+        problems.raise_if_any()
+    for key in sorted(set(doc) - FILE_FIELDS):
+        problems.add(_line(doc, key), f"unknown field; known: {', '.join(sorted(FILE_FIELDS))}", None, key)
+    rule_files = doc.get("rule_files", []) or []
+    if not isinstance(rule_files, list) or not all(isinstance(f, str) for f in rule_files):
+        problems.add(_line(doc, "rule_files"), "expected a list of rule-file paths", None, "rule_files")
+        rule_files = []
+    for case in doc["cases"]:
+        _check_case(case, problems)
+    problems.raise_if_any()
+    return RuleTestFile(path, [path.parent / f for f in rule_files], list(doc["cases"]))
+
+
+def _check_case(case: Any, problems: Problems) -> None:
+    line = case.line if isinstance(case, LineDict) else 1
+    if not isinstance(case, Mapping):
+        problems.add(line, "expected a case (a mapping with name and series)")
+        return
+    name = str(case.get("name", "?"))
+    for key in sorted(set(case) - CASE_FIELDS):
+        problems.add(_line(case, key), f"unknown field; known: {', '.join(sorted(CASE_FIELDS))}", name, key)
+    series = case.get("series")
+    if not isinstance(series, Mapping) or not series:
+        problems.add(_line(case, "series"), "expected metric: series", name, "series")
+    else:
+        for metric, spec in series.items():
+            try:
+                expand(spec)
+            except (SeriesError, TypeError, ValueError) as exc:
+                problems.add(_line(series, metric), str(exc), name, f"series.{metric}")
+    for expected in case.get("expect", []) or []:
+        if not isinstance(expected, Mapping) or "rule" not in expected or set(expected) - EXPECT_FIELDS:
+            problems.add(
+                _line(case, "expect"),
+                "expected {rule, tag?, first_step?, last_step?, severity?}",
+                name,
+                "expect",
+            )
+    for key in ("quiet", "not_evaluated"):
+        value = case.get(key, []) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.add(_line(case, key), "expected a list of rule names", name, key)
+
+
+def _line(node: Any, key: str) -> int:
+    return node.line_of(key) if isinstance(node, LineDict) else 1
+
+
+def unknown_rules(test: RuleTestFile, ruleset: RuleSet) -> list[str]:
+    """Rule names a test file mentions that no loaded pack defines (a typo would pass silently)."""
+    known = {c.id for c in ruleset.checks}
+    named = set()
+    for case in test.cases:
+        named |= {e["rule"] for e in case.get("expect", []) or []}
+        named |= set(case.get("quiet", []) or []) | set(case.get("not_evaluated", []) or [])
+    return sorted(named - known)

@@ -193,7 +193,8 @@ def _finding(finding: Finding, lang: str) -> Table:
     else:
         where = label("step_range", lang, first=finding.first_step, last=finding.last_step)
     name = finding.rule + (f" ({finding.tag})" if finding.tag else "")
-    head = Text.assemble((name, SEVERITY_TEXT_STYLE.get(finding.severity, "")), f" · {where}")
+    pack = "" if finding.pack == "default" else f" · {finding.pack}"  # a team's own or tuned rule
+    head = Text.assemble((name, SEVERITY_TEXT_STYLE.get(finding.severity, "")), f" · {where}{pack}")
     lines: list[RenderableType] = [Text(finding.title, style="bold"), head]
     if finding.evidence:
         lines.append(Text(format_evidence(finding.evidence), style="cyan"))
