@@ -32,7 +32,8 @@ checks:
     for: 100
     evidence: {grad_norm_median: median(norm)}
     text:
-      en: {title: Gradient norm explodes, cause: grad_norm stays far above its usual level, remedy: Lower the LR}
+      en: {title: Gradient norm explodes, cause: grad_norm stays far above its usual level,
+           remedy: Lower the LR}
       zh: {title: 梯度范数爆炸, cause: grad_norm 长期远高于正常水平, remedy: 降 LR}
 """
 TEAM_TESTS = """\
@@ -66,7 +67,8 @@ def test_list_names_every_rule_with_its_pack(team: Path, capsys: pytest.CaptureF
     assert code == 0
     assert rows["grad-norm-explodes"]["pack"] == "team"
     assert rows["z-var-out-of-range"]["pack"] == "default+team"
-    assert rows["flow-stalled"] == {**rows["flow-stalled"], "pack": "default", "severity": "red", "branch": "flow"}
+    stalled = rows["flow-stalled"]
+    assert (stalled["pack"], stalled["severity"], stalled["branch"]) == ("default", "red", "flow")
     assert "loss-spike" not in rows
     assert "‖z_text‖" in json.loads(out)["out_of_scope"]
 
@@ -94,7 +96,7 @@ def test_check_reports_every_problem_with_file_line_rule_and_field(
     bad.write_text(
         TEAM_RULES.replace("condition: norm > limit", "condition: norm > limit and rising(norm, 0 - 5)")
         .replace("    for: 100\n", "    for: -5\n    colour: red\n")
-        .replace("z-var-out-of-range:\n    params: {high: 2.5}", "z-var-out-of-rang:\n    params: {high: 2.5}"),
+        .replace("z-var-out-of-range:\n    params", "z-var-out-of-rang:\n    params"),
         encoding="utf-8",
     )
     code, _, err = cli(["rules", "check", str(bad)], capsys)
@@ -115,7 +117,8 @@ def test_check_finds_windows_that_make_no_sense(tmp_path: Path, capsys: pytest.C
     odd.write_text(TEAM_RULES.replace("condition: norm > limit", "condition: rising(norm, limit - 50)"))
     code, _, err = cli(["rules", "check", str(odd)], capsys)
     assert code == 2
-    assert 'rule "grad-norm-explodes", field "condition": rising(norm, limit - 50) has a window of 0 steps' in err
+    expected = 'field "condition": rising(norm, limit - 50) has a window of 0 steps'
+    assert expected in err and 'rule "grad-norm-explodes"' in err
 
 
 def test_a_user_rule_tested_with_rules_test_fires_in_analyze_as_its_test_says(
@@ -135,7 +138,9 @@ def test_a_user_rule_tested_with_rules_test_fires_in_analyze_as_its_test_says(
     assert {"rule": "grad-norm-explodes", "tag": None, "pack": "team"} in report["evaluated"]
 
 
-def test_overrides_and_disable_change_what_analyze_does(team: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_overrides_and_disable_change_what_analyze_does(
+    team: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sample = ROOT / "sample_logs" / "z_var_high"
     _, out, _ = cli(["analyze", str(sample), "--format", "json", "--fail-on", "never"], capsys)
     assert "z-var-out-of-range" in {f["rule"] for f in json.loads(out)["findings"]}

@@ -66,6 +66,18 @@ LABELS: dict[str, dict[str, str]] = {
         "cov_present": "present",
         "cov_shadow only": "shadow only",
         "cov_missing": "missing",
+        # CI reporters (junit, github, markdown)
+        "ci_run": "Run",
+        "ci_col_severity": "severity",
+        "ci_col_diagnosis": "diagnosis",
+        "ci_col_cause": "cause",
+        "ci_col_remedy": "remedy",
+        "ci_col_rule": "rule",
+        "ci_col_tag": "tag",
+        "ci_col_steps": "steps",
+        "ci_col_evidence": "key evidence",
+        "ci_col_branch": "branch",
+        "ci_col_verdict": "verdict",
     },
     "zh": {
         "title": "lossdoctor 诊断报告",
@@ -122,6 +134,18 @@ LABELS: dict[str, dict[str, str]] = {
         "cov_present": "已记录",
         "cov_shadow only": "仅影子键",
         "cov_missing": "缺失",
+        # CI reporters (junit, github, markdown)
+        "ci_run": "运行",
+        "ci_col_severity": "级别",
+        "ci_col_diagnosis": "诊断",
+        "ci_col_cause": "原因",
+        "ci_col_remedy": "处理办法",
+        "ci_col_rule": "规则",
+        "ci_col_tag": "tag",
+        "ci_col_steps": "步数",
+        "ci_col_evidence": "关键证据",
+        "ci_col_branch": "分支",
+        "ci_col_verdict": "判定",
     },
 }
 
