@@ -13,7 +13,7 @@ from typing import Protocol
 
 from lossdoctor.errors import UsageError
 from lossdoctor.model import Report
-from lossdoctor.reporters import json, terminal
+from lossdoctor.reporters import github, json, junit, markdown, terminal
 
 
 class Renderer(Protocol):
@@ -25,6 +25,9 @@ class Renderer(Protocol):
 REPORTERS: dict[str, Renderer] = {
     "terminal": terminal.render,
     "json": json.render,
+    "junit": junit.render,
+    "github": github.render,
+    "markdown": markdown.render,
 }
 
 
