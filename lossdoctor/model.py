@@ -173,6 +173,9 @@ class Report:
     metrics: list[MetricSummary]
     notes: list[str] = field(default_factory=list)  # run-level remarks (smoothing, sampling)
     lang: str = "en"
+    # (rule, tag) of findings and diagnoses a baseline already knew: shown, but they do not fail the gate
+    baselined: set[tuple[str, str | None]] = field(default_factory=set)
+    config_source: str | None = None  # the lossdoctor config file used, if any
 
     def worst(self) -> str | None:
         """The highest severity among findings and diagnoses, or None."""

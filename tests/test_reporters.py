@@ -115,7 +115,7 @@ def test_json_is_deterministic_and_ordered() -> None:
                                        "evaluated", "coverage", "metrics", "lang"]
     finding = json.loads(first)["findings"][0]
     assert list(finding) == ["rule", "tag", "severity", "branch", "first_step", "last_step", "evidence",
-                             "title", "cause", "remedy", "pack"]
+                             "title", "cause", "remedy", "pack", "baselined"]
 
 
 # --- terminal -----------------------------------------------------------------------------------
@@ -212,8 +212,8 @@ def test_sparkline_scales_marks_nan_and_keeps_it_when_bucketing() -> None:
 # --- registry and labels ------------------------------------------------------------------------
 
 def test_registry_names_and_unknown_format() -> None:
-    assert set(REPORTERS) == {"terminal", "json"}
-    with pytest.raises(UsageError, match="known formats: json, terminal"):
+    assert set(REPORTERS) == {"terminal", "json", "junit", "github", "markdown"}
+    with pytest.raises(UsageError, match="known formats: github, json, junit, markdown, terminal"):
         render(full_report(), "xml")
 
 

@@ -46,9 +46,10 @@ def _root(
 
 
 from lossdoctor.cli import analyze as _analyze  # noqa: E402  (registers the command on `app`)
+from lossdoctor.cli import init as _init  # noqa: E402
 from lossdoctor.cli import rules as _rules  # noqa: E402
 
-del _analyze, _rules
+del _analyze, _init, _rules
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,26 +1,24 @@
-"""`lossdoctor analyze PATH…`: options in, one core call, a reporter out.
+"""`lossdoctor analyze PATH…`: options in, one core call, reporters out.
 
 Heavy imports (pandas through the readers, the engine) happen inside the
-command, so `lossdoctor --help` stays fast.
+command, so `lossdoctor --help` stays fast; the log is parsed on a thread while
+they happen.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from lossdoctor.cli import app
-from lossdoctor.errors import FIRED, OK, UsageError
-from lossdoctor.model import SEVERITY_ORDER
 
 if TYPE_CHECKING:
+    from lossdoctor.config import ProjectConfig
     from lossdoctor.engine.packs import RuleSet
-    from lossdoctor.model import Report
 
 
 class FailOn(str, Enum):
@@ -34,102 +32,107 @@ class Lang(str, Enum):
     zh = "zh"
 
 
-RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float}
-
-
 @app.command()
 def analyze(
     paths: list[Path] = typer.Argument(
         ..., help="Log files (launches of one run, in order) or an MMEngine work dir.", show_default=False
     ),
-    fmt: str = typer.Option("terminal", "--format", "-f", help="Report format: terminal or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    fail_on: FailOn = typer.Option(
-        FailOn.red,
-        "--fail-on",
-        help="Exit 1 when a finding at or above this severity fired (red, warn, never).",
+    formats: list[str] = typer.Option(
+        [], "--format", "-f", help="terminal (default), json, markdown, junit, github. Repeatable."
+    ),
+    outputs: list[str] = typer.Option(
+        [], "--output", "-o", help="PATH for a single format, or FORMAT=PATH. Repeatable."
+    ),
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when a finding at or above this fired: red (default), warn, never."
     ),
     lang: Lang | None = typer.Option(
-        None, "--lang", help="Language of the report (en, zh); default from the locale."
+        None, "--lang", help="Report language (en, zh); default from the locale."
     ),
     params: list[str] = typer.Option(
-        [],
-        "--param",
-        "-p",
-        help="NAME=VALUE for a run parameter (ga, "
-        "warmup_steps) or RULE.PARAM=VALUE for a threshold. Repeatable.",
+        [], "--param", "-p", help="NAME=VALUE (ga, warmup_steps) or RULE.PARAM=VALUE. Repeatable."
     ),
     ga: int | None = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N)."),
     warmup_steps: int | None = typer.Option(
-        None, "--warmup-steps", min=1, help="DINO alpha warmup length in steps."
+        None, "--warmup-steps", min=1, help="DINO alpha warmup, in steps."
     ),
     input_format: str | None = typer.Option(
-        None, "--input-format", help="Force the input format (mmengine-scalars, mmengine-text, jsonl)."
+        None, "--input-format", help="Force the input format (see `lossdoctor metrics --help`)."
+    ),
+    tag: str | None = typer.Option(
+        None, "--tag", help="The metric of a TensorBoard export whose file name carries no tag."
+    ),
+    rule_files: list[Path] = typer.Option(
+        [], "--rules", "-r", help="A rule file layered on the default pack. Repeatable."
+    ),
+    config_path: Path | None = typer.Option(
+        None, "--config", help="A lossdoctor.yaml or pyproject.toml (default: found upwards from here)."
+    ),
+    select: list[str] = typer.Option([], "--select", help="Run only these rules or branches. Repeatable."),
+    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rules or branches. Repeatable."),
+    severity: list[str] = typer.Option([], "--severity", help="RULE=red|warn|info. Repeatable."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="Findings recorded in this file do not fail the gate."
+    ),
+    write_baseline: Path | None = typer.Option(
+        None, "--write-baseline", help="Record this run's findings as the baseline, and exit 0."
     ),
     width: int | None = typer.Option(
         None, "--width", help="Terminal report width (default: the terminal's)."
-    ),
-    rule_files: list[Path] = typer.Option(
-        [],
-        "--rules",
-        "-r",
-        help="A user rule file layered on the default pack (extends, overrides, "
-        "disable, new rules). Repeatable.",
     ),
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Diagnose one training run: red flags, likely causes and what to do."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
 
+    config = load_config(config_path, Path.cwd())
     # Parse the log while the engine (pandas) is imported: pyarrow parses without the GIL,
     # so a big log costs max(read, imports) instead of their sum.
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lossdoctor-read")
-    reading = reader.submit(read_paths, paths, input_format=input_format)
+    reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag)
     reader.shutdown(wait=False)
+    from lossdoctor import gate
+    from lossdoctor.cli import outputs as out
+    from lossdoctor.cli.settings import merge, severity_overrides
     from lossdoctor.engine import analyze as judge
-    from lossdoctor.engine.packs import load_rules
-    from lossdoctor.reporters import REPORTERS, render
+    from lossdoctor.reporters import REPORTERS
 
-    if fmt not in REPORTERS:
-        raise UsageError(
-            f'unknown report format "{fmt}"; known formats: {", ".join(sorted(REPORTERS))}', field="--format"
-        )
-    ruleset = load_rules(rule_files)
-    run_params, rule_params = parse_params(params, ruleset)
+    targets = out.plan(formats, outputs, list(REPORTERS))
+    ruleset = _rules(config, rule_files, select, ignore, severity_overrides(config, severity))
+    settings = merge(config, params, ruleset)
     if ga is not None:
-        run_params["ga"] = ga
+        settings.run["ga"] = ga
     if warmup_steps is not None:
-        run_params["warmup_steps"] = warmup_steps
+        settings.run["warmup_steps"] = warmup_steps
+    baseline_file = baseline or config.baseline
+    known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
     language = (lang.value if lang else None) or locale_lang()
-    report = judge(run, ruleset, run_params=run_params, rule_params=rule_params, lang=language)
-    code = exit_code(report, fail_on.value)
-    to_file = output is not None
-    text = render(report, fmt, width=width or (100 if to_file else None), color=False if to_file else None)
-    if output is not None:
-        write_output(output, text)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    return code
+    report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
+    report.config_source = config.source
+    if write_baseline is not None:
+        gate.write_baseline(report, write_baseline)
+    report.baselined = known & gate.identities(report)
+    out.deliver(report, targets, width)
+    if write_baseline is not None:
+        return 0
+    return gate.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write the report; a path the user cannot write to is their input to fix (exit 2), not our bug."""
-    try:
-        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the report: {exc.strerror or exc}", file=str(path)) from None
+def _rules(
+    config: ProjectConfig, files: list[Path], select: list[str], ignore: list[str], levels: dict[str, str]
+) -> RuleSet:
+    """The rule set a run is judged by: packs, then the team's choice of rules and severities."""
+    from lossdoctor import gate
+    from lossdoctor.engine.packs import load_rules
 
-
-def exit_code(report: Report, fail_on: str) -> int:
-    """1 when a finding or diagnosis at or above `fail_on` fired (info never counts)."""
-    if fail_on == "never":
-        return OK
-    bar = SEVERITY_ORDER[fail_on]
-    levels = [f.severity for f in report.findings] + [d.severity for d in report.diagnoses]
-    return FIRED if any(level != "info" and SEVERITY_ORDER[level] >= bar for level in levels) else OK
+    ruleset = load_rules([*config.rules, *files])
+    source = "command line" if (select or ignore) else (config.source or "command line")
+    ruleset = gate.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
+    return gate.override_severity(ruleset, levels, config.source or "--severity")
 
 
 def locale_lang() -> str:
@@ -139,51 +142,3 @@ def locale_lang() -> str:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
-
-
-def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Split `--param` values into run parameters and per-rule thresholds, typed and checked."""
-    run: dict[str, Any] = {}
-    rules: dict[str, dict[str, Any]] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        if not sep or not name or not raw:
-            raise UsageError(f"--param {item!r}: expected NAME=VALUE or RULE.PARAM=VALUE", field="--param")
-        if "." not in name:
-            if name not in RUN_PARAMS:
-                raise UsageError(
-                    f"--param {name}: unknown run parameter; known: {', '.join(RUN_PARAMS)} "
-                    "(thresholds are RULE.PARAM=VALUE)",
-                    field="--param",
-                )
-            run[name] = _typed(raw, RUN_PARAMS[name].__name__, item)
-            continue
-        rule_name, _, param = name.rpartition(".")
-        rule = ruleset.check(rule_name)
-        if rule is None:
-            raise UsageError(f"--param {item}: unknown rule {rule_name!r}", field="--param")
-        if param not in rule.params:
-            known = ", ".join(rule.params) or "none"
-            raise UsageError(
-                f"--param {item}: rule {rule_name} has no parameter {param!r}; its parameters: {known}",
-                field="--param",
-            )
-        rules.setdefault(rule_name, {})[param] = _typed(raw, rule.params[param].type, item)
-    return run, rules
-
-
-def _typed(raw: str, kind: str, item: str) -> Any:
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "bool":
-            if raw.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(raw)
-            return raw.lower() in ("true", "1")
-        value = float(raw)
-    except ValueError:
-        article = "an" if kind[0] in "aeiou" else "a"
-        raise UsageError(f"--param {item}: expected {article} {kind}, got {raw!r}", field="--param") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise UsageError(f"--param {item}: expected a finite number", field="--param")
-    return value

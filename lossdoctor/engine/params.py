@@ -21,11 +21,15 @@ WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNOR
 KL_WEIGHT_KEYS = ("kl_weight", "beta", "kl_beta", "loss_kl_weight", "lambda_kl")
 
 
-def resolve(run: RunData, cli: Mapping[str, Any]) -> dict[str, Param]:
-    """Every run parameter the rules may use, with its source."""
+def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
+    """Every run parameter the rules may use, with its source.
+
+    `given` holds what the user said: a plain value came from the command line; a
+    `Param` carries its own source (the project's lossdoctor config).
+    """
     params: dict[str, Param] = {}
-    for name, value in cli.items():
-        params[name] = Param(value, "command line")
+    for name, value in given.items():
+        params[name] = value if isinstance(value, Param) else Param(value, "command line")
     source = run.config_source or "training config"
     if "ga" not in params:
         ga = _dig(run.config, ("optim_wrapper", "accumulative_counts"))

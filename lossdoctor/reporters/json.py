@@ -49,6 +49,7 @@ def report_document(report: Report) -> dict[str, Any]:
                 "cause": f.cause,
                 "remedy": f.remedy,
                 "pack": f.pack,
+                "baselined": (f.rule, f.tag) in report.baselined,
             }
             for f in report.findings
         ],
@@ -89,6 +90,7 @@ def run_section(report: Report) -> dict[str, Any]:
         },
         "warnings": [{"file": w.file, "line": w.line, "message": w.message} for w in run.warnings],
         "notes": list(report.notes),
+        "config": report.config_source,
     }
     smoothing = report.params.get("smoothing")
     if smoothing is not None:

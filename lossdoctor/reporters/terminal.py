@@ -68,7 +68,7 @@ def print_report(report: Report, console: Console) -> None:
              [_diagnosis(d, lang) for d in report.diagnoses], label("no_diagnoses", lang))
     findings = sorted(report.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))
     if findings:
-        _section(console, label("checks", lang), [_finding(f, lang) for f in findings], "")
+        _section(console, label("checks", lang), [_finding(f, lang, report.baselined) for f in findings], "")
     elif report.evaluated:
         _section(console, label("checks", lang),
                  [Text(label("no_findings", lang, n=len(report.evaluated)), style="bold green")], "")
@@ -117,6 +117,8 @@ def _run_summary(report: Report) -> Group:
     interval = log_interval(run.frame)
     facts.add_row(label("interval", lang), Text(label("every_n_steps", lang, n=format_number(interval))
                                                 if interval is not None else label("unknown", lang)))
+    if report.config_source:
+        facts.add_row(label("config", lang), Text(report.config_source))
     parts: list[RenderableType] = [facts]
     parts += _listed(*_files(report))
     if len(run.segments) > 1 and {s.file for s in run.segments} != set(run.files):
@@ -186,7 +188,7 @@ def _diagnosis(diagnosis: Diagnosis, lang: str) -> Table:
     ])
 
 
-def _finding(finding: Finding, lang: str) -> Table:
+def _finding(finding: Finding, lang: str, baselined: set[tuple[str, str | None]]) -> Table:
     """One check that held: what, where in steps, the numbers that show it, cause, remedy."""
     if finding.first_step == finding.last_step:
         where = label("step_single", lang, first=finding.first_step)
@@ -194,6 +196,8 @@ def _finding(finding: Finding, lang: str) -> Table:
         where = label("step_range", lang, first=finding.first_step, last=finding.last_step)
     name = finding.rule + (f" ({finding.tag})" if finding.tag else "")
     pack = "" if finding.pack == "default" else f" · {finding.pack}"  # a team's own or tuned rule
+    if (finding.rule, finding.tag) in baselined:
+        pack += f" · {label('baselined', lang)}"
     head = Text.assemble((name, SEVERITY_TEXT_STYLE.get(finding.severity, "")), f" · {where}{pack}")
     lines: list[RenderableType] = [Text(finding.title, style="bold"), head]
     if finding.evidence:

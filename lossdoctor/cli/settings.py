@@ -1,0 +1,121 @@
+"""From flags and the project config to what the engine and the gate need, flags winning.
+
+`--param NAME=VALUE` / `RULE.PARAM=VALUE`, `--severity RULE=LEVEL`, `--select/--ignore`
+and the config file's `params`, `thresholds`, `severity`, `select`, `ignore` are all
+checked against the loaded rules here, with an error that names where the bad value was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lossdoctor.errors import UsageError
+
+if TYPE_CHECKING:
+    from lossdoctor.config import ProjectConfig
+    from lossdoctor.engine.packs import RuleSet
+
+RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float}
+
+
+@dataclass
+class Settings:
+    """Run parameters (values or sourced Params) and per-rule thresholds, merged."""
+
+    run: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet) -> Settings:
+    """The config's params and thresholds, then the command line's on top."""
+    from lossdoctor.model import Param
+
+    settings = Settings()
+    for name, value in config.params.items():
+        settings.run[name] = Param(value, f"{config.source} params.{name}")
+    for rule_name, values in config.thresholds.items():
+        for param, raw in values.items():
+            where = f"thresholds.{rule_name}.{param}"
+            value = checked_threshold(ruleset, rule_name, param, raw, where, config.source)
+            settings.thresholds.setdefault(rule_name, {})[param] = value
+    run, thresholds = parse_params(items, ruleset)
+    settings.run.update(run)
+    for rule_name, values in thresholds.items():
+        settings.thresholds.setdefault(rule_name, {}).update(values)
+    return settings
+
+
+def checked_threshold(
+    ruleset: RuleSet, rule_name: str, param: str, value: Any, where: str, source: str | None
+) -> Any:
+    rule = ruleset.check(rule_name)
+    if rule is None:
+        raise UsageError(f"unknown rule {rule_name!r}", file=source, field=where)
+    spec = rule.params.get(param)
+    if spec is None:
+        known = ", ".join(rule.params) or "none"
+        raise UsageError(
+            f"rule {rule_name} has no parameter {param!r}; its parameters: {known}", file=source, field=where
+        )
+    if isinstance(value, str):
+        return typed(value, spec.type, where, source)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (spec.type == "bool") != isinstance(value, bool) or (spec.type != "bool" and not number):
+        raise UsageError(f"expected a {spec.type}, got {value!r}", file=source, field=where)
+    return value
+
+
+def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Split `--param` values into run parameters and per-rule thresholds, typed and checked."""
+    run: dict[str, Any] = {}
+    rules: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name or not raw:
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE or RULE.PARAM=VALUE", field="--param")
+        if "." not in name:
+            if name not in RUN_PARAMS:
+                known = ", ".join(RUN_PARAMS)
+                raise UsageError(
+                    f"--param {name}: unknown run parameter; known: {known} "
+                    "(thresholds are RULE.PARAM=VALUE)",
+                    field="--param",
+                )
+            run[name] = typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None)
+            continue
+        rule_name, _, param = name.rpartition(".")
+        value = checked_threshold(ruleset, rule_name, param, raw, "--param", None)
+        rules.setdefault(rule_name, {})[param] = value
+    return run, rules
+
+
+def typed(raw: str, kind: str, where: str, source: str | None) -> Any:
+    """A command-line string as the parameter's type; NaN and infinities are refused."""
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "bool":
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1")
+        value = float(raw)
+    except ValueError:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise UsageError(
+            f"{where}: expected {article} {kind}, got {raw!r}", file=source, field="--param"
+        ) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise UsageError(f"{where}: expected a finite number", file=source, field="--param")
+    return value
+
+
+def severity_overrides(config: ProjectConfig, items: list[str]) -> dict[str, str]:
+    """`--severity RULE=LEVEL` on top of the config's `severity:`."""
+    levels = dict(config.severity)
+    for item in items:
+        name, sep, level = item.partition("=")
+        if not sep or not name or level not in ("red", "warn", "info"):
+            raise UsageError(f"--severity {item!r}: expected RULE=red|warn|info", field="--severity")
+        levels[name] = level
+    return levels
