@@ -135,6 +135,7 @@ class NotEvaluated:
     rule: str
     reason: str
     tag: str | None = None
+    pack: str = "default"
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def hostile_report(lang: str = "en") -> Report:
                                    remedy="r", pack="mine"))
     report.diagnoses.append(Diagnosis("just-info", "info", (), "FYI", "A remark | with a pipe.", "Nothing."))
     report.not_evaluated.append(NotEvaluated("user:rule,x", "reason with <xml> & \"quotes\"\nand a newline",
-                                             tag="t:2"))
+                                             tag="t:2", pack="mine"))
     return report
 
 

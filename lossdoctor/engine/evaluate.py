@@ -93,7 +93,7 @@ def evaluate_checks(
             instances = list(tags_for(rule, columns))
             if not instances:
                 metric = next(iter(rule.metrics.values()))[0]
-                out.not_evaluated.append(NotEvaluated(rule.id, message("ne_no_tags", lang, metric=metric)))
+                out.not_evaluated.append(NotEvaluated(rule.id, message("ne_no_tags", lang, metric=metric), None, rule.pack))
                 continue
         for tag in instances:
             try:
@@ -102,7 +102,7 @@ def evaluate_checks(
                 else:
                     found = _judge(ctx, rule, tag, overrides.get(rule.id, {}))
             except Skip as skip:
-                out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag))
+                out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag, rule.pack))
                 continue
             out.evaluated.append(Evaluated(rule.id, tag, rule.pack))
             out.findings.extend(found)

@@ -60,7 +60,9 @@ def report_document(report: Report) -> dict[str, Any]:
         ],
         "verdicts": [{"branch": v.branch, "verdict": v.verdict, "evidence": v.evidence}
                      for v in report.verdicts],
-        "not_evaluated": [{"rule": n.rule, "tag": n.tag, "reason": n.reason} for n in report.not_evaluated],
+        "not_evaluated": [
+            {"rule": n.rule, "tag": n.tag, "reason": n.reason, "pack": n.pack} for n in report.not_evaluated
+        ],
         "evaluated": [{"rule": e.rule, "tag": e.tag, "pack": e.pack} for e in report.evaluated],
         "coverage": {str(name): state for name, state in report.coverage.items()},
         "metrics": [

@@ -37,7 +37,7 @@ from lossdoctor.reporters.terminal import format_number
 
 SUITE_NAME = "lossdoctor"
 DIAGNOSIS_CLASS = "lossdoctor.diagnosis"
-DEFAULT_PACK = "default"  # Finding's own default; NotEvaluated carries no pack
+
 FAILING = ("red", "warn")
 # XML 1.0 Char production: tab, LF, CR and everything from space up, minus surrogates and U+FFFE/FFFF
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -90,7 +90,6 @@ def collect_cases(report: Report) -> list[Case]:
     by_key: dict[tuple[str, str | None], list[Finding]] = {}
     for finding in report.findings:
         by_key.setdefault((finding.rule, finding.tag), []).append(finding)
-    packs = {e.rule: e.pack for e in report.evaluated} | {f.rule: f.pack for f in report.findings}
 
     cases: list[Case] = []
     seen: set[tuple[str, str | None]] = set()
@@ -102,8 +101,7 @@ def collect_cases(report: Report) -> list[Case]:
         seen.add((rule, tag))
         cases.append(_rule_case(rule, tag, pack, by_key.get((rule, tag), []), lang))
     for item in report.not_evaluated:
-        cases.append(Case(f"lossdoctor.{packs.get(item.rule, DEFAULT_PACK)}", case_name(item.rule, item.tag),
-                          skipped=item.reason))
+        cases.append(Case(f"lossdoctor.{item.pack}", case_name(item.rule, item.tag), skipped=item.reason))
     for diagnosis in report.diagnoses:
         checks = ", ".join(diagnosis.checks) or label("none", lang)
         body = "\n".join([f"[{severity_word(diagnosis.severity, lang)}] {diagnosis.title}",
