@@ -139,6 +139,18 @@ class NotEvaluated:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A condition true at the latest point but not yet for the rule's window (Prometheus' pending)."""
+
+    rule: str
+    tag: str | None
+    severity: str
+    since_step: int
+    latest_step: int
+    window: float
+
+
+@dataclass(frozen=True)
 class Evaluated:
     """A rule that ran, fired or not: JUnit and coverage are built from these."""
 
@@ -177,6 +189,7 @@ class Report:
     # (rule, tag) of findings and diagnoses a baseline already knew: shown, but they do not fail the gate
     baselined: set[tuple[str, str | None]] = field(default_factory=set)
     config_source: str | None = None  # the lossdoctor config file used, if any
+    pending: list[Pending] = field(default_factory=list)  # conditions not yet held for their window
 
     def worst(self) -> str | None:
         """The highest severity among findings and diagnoses, or None."""

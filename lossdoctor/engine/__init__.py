@@ -64,4 +64,5 @@ def _analyze(
         metrics=overview(run, ruleset.overview),
         notes=notes,
         lang=lang,
+        pending=outcome.pending,
     )

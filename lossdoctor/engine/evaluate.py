@@ -21,7 +21,7 @@ import numpy as np
 from lossdoctor.engine import functions, windows
 from lossdoctor.engine.messages import message
 from lossdoctor.engine.schema import CheckRule, Text
-from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, RunData, as_severity
+from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
 PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
@@ -35,6 +35,7 @@ class Outcome:
     not_evaluated: list[NotEvaluated]
     evaluated: list[Evaluated]
     signals: set[str]
+    pending: list[Pending] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Context:
     params: Mapping[str, Param]
     lang: str
     signals: set[str]
+    pending: list[Pending] = field(default_factory=list)
     floats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def column(self, name: str) -> np.ndarray:
@@ -85,7 +87,7 @@ def evaluate_checks(
     from lossdoctor.engine.detectors import DETECTORS
 
     out = Outcome([], [], [], set())
-    ctx = Context(run, params, lang, out.signals)
+    ctx = Context(run, params, lang, out.signals, out.pending)
     columns = list(run.frame.columns)
     for rule in rules:
         instances: list[str | None] = [None]
@@ -93,7 +95,9 @@ def evaluate_checks(
             instances = list(tags_for(rule, columns))
             if not instances:
                 metric = next(iter(rule.metrics.values()))[0]
-                out.not_evaluated.append(NotEvaluated(rule.id, message("ne_no_tags", lang, metric=metric), None, rule.pack))
+                out.not_evaluated.append(
+                    NotEvaluated(rule.id, message("ne_no_tags", lang, metric=metric), None, rule.pack)
+                )
                 continue
         for tag in instances:
             try:
@@ -162,9 +166,29 @@ def _judge(ctx: Context, rule: CheckRule, tag: str | None, overrides: Mapping[st
             )
         )
     found = []
-    for first, last in windows.stretches(steps, mask, span, rule.tolerance):
-        found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals))
+    stretches = windows.stretches(steps, mask, 0.0, rule.tolerance)
+    for first, last in stretches:
+        if steps[last] - steps[first] >= span:
+            found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals))
+    _note_pending(ctx, rule, tag, steps, stretches, span)
     return found
+
+
+def _note_pending(
+    ctx: Context,
+    rule: CheckRule,
+    tag: str | None,
+    steps: np.ndarray,
+    stretches: list[tuple[int, int]],
+    span: float,
+) -> None:
+    """A condition that holds at the run's last point but not yet for its whole window (`watch`)."""
+    last_step = ctx.run.frame.index[-1] if len(ctx.run.frame) else None
+    if not stretches or last_step is None:
+        return
+    first, last = stretches[-1]
+    if steps[last] == last_step and steps[last] - steps[first] < span:
+        ctx.pending.append(Pending(rule.id, tag, rule.severity, int(steps[first]), int(steps[last]), span))
 
 
 def _as_mask(value: object, steps: np.ndarray) -> np.ndarray:
