@@ -47,14 +47,14 @@ def judge(scenario: make_samples.Scenario, root: Path) -> tuple[bool, set[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--noise", type=float, default=1.5, help="noise factor for the extra healthy variants")
+    parser.add_argument("--noise", type=float, default=1.5, help="noise factor of the extra healthy variants")
     args = parser.parse_args(argv)
     print(f"{'scenario':26} {'variants':>8} {'recall':>7} {'false-alarm runs':>17}  undeclared checks")
     for scenario in make_samples.SCENARIOS:
         hits = alarms = 0
         undeclared: dict[str, int] = {}
         runs = variants(scenario, args.seeds, args.noise)
-        for k, variant in enumerate(runs):
+        for variant in runs:
             with tempfile.TemporaryDirectory() as tmp:
                 ok, extra = judge(variant, Path(tmp))
             hits += ok
@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                 undeclared[rule] = undeclared.get(rule, 0) + 1
         shown = ", ".join(f"{r} ×{n}" for r, n in sorted(undeclared.items())) or "–"
         recall = f"{hits / len(runs):.0%}" if scenario.must else "–"
-        print(f"{scenario.name:26} {len(runs):8d} {recall:>7} {alarms:>10}/{len(runs):<6}  {shown}", flush=True)
+        row = f"{scenario.name:26} {len(runs):8d} {recall:>7} {alarms:>10}/{len(runs):<6}  {shown}"
+        print(row, flush=True)
     return 0
 
 
