@@ -50,15 +50,17 @@ def warning_at(run: RunData, line: int) -> ReadWarning:
 # --- the registry -----------------------------------------------------------------------------
 
 
-def test_formats_lists_the_three_readers() -> None:
-    assert FORMATS == ("mmengine-scalars", "mmengine-text", "jsonl")
+def test_formats_lists_the_readers_most_specific_first() -> None:
+    order = [name for name in FORMATS if name != "tfevents"]
+    assert order == ["hf-trainer-state", "tb-json", "tb-csv", "mmcv-json", "mmengine-scalars",
+                     "mmengine-text", "mmcv-text", "json", "csv", "jsonl"]
 
 
 def test_unknown_format_is_a_usage_error_listing_known_ones(tmp_path: Path) -> None:
     path = scalars(tmp_path, [train_line(1)])
     with pytest.raises(UsageError) as err:
         read_paths([path], input_format="tb-csv-nope")
-    assert "mmengine-scalars, mmengine-text, jsonl" in err.value.message
+    assert all(name in err.value.message for name in FORMATS)
 
 
 def test_missing_path_names_it(tmp_path: Path) -> None:

@@ -11,21 +11,50 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError, UsageError
-from lossdoctor.readers import jsonl, mmengine_scalars, mmengine_text
+from lossdoctor.readers import (
+    csv,
+    gzipped,
+    hf_trainer_state,
+    json,
+    jsonl,
+    mmcv_json,
+    mmcv_text,
+    mmengine_scalars,
+    mmengine_text,
+    tb_csv,
+    tb_export,
+    tb_json,
+    tfevents,
+)
 from lossdoctor.readers.base import Reader, looks_binary, read_head
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
+    from lossdoctor.readers.base import FileRead
 
 # Detection order: the most specific sniffers first (MMEngine's JSON is also generic JSON lines).
 READERS: dict[str, Reader] = {
+    tfevents.NAME: tfevents,  # first: its sniff is a CRC check that no text file passes
+    hf_trainer_state.NAME: hf_trainer_state,  # one object with a `log_history` list
+    tb_json.NAME: tb_json,  # `[[wall, step, value], ...]`
+    tb_csv.NAME: tb_csv,  # the exact header `Wall time,Step,Value` (before the generic csv)
+    mmcv_json.NAME: mmcv_json,  # `mode` + `iter` lines: before jsonl, which takes any `iter`
     mmengine_scalars.NAME: mmengine_scalars,
-    mmengine_text.NAME: mmengine_text,
+    mmengine_text.NAME: mmengine_text,  # `YYYY/MM/DD` stamps
+    mmcv_text.NAME: mmcv_text,  # `YYYY-MM-DD ...,mmm` stamps
+    json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
+    csv.NAME: csv,
     jsonl.NAME: jsonl,
+}
+# Formats holding one tag per file: a folder (or several files) of them is joined into runs by tb_export.
+TB_EXPORTS: dict[str, tb_export.PointsReader] = {
+    tb_csv.NAME: tb_csv.read_points,
+    tb_json.NAME: tb_json.read_points,
 }
 FORMATS: tuple[str, ...] = tuple(READERS)
 _LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
@@ -39,6 +68,8 @@ def known_formats() -> str:
 def detect(path: Path) -> str:
     """The format of a file from its first bytes; InputError naming the file when none fits."""
     head = read_head(path)
+    if head.startswith(gzipped.MAGIC):  # gzip is transparent: sniff what it inflates to
+        head = gzipped.inflated_head(path)
     if not head.strip():
         raise InputError("empty file", file=str(path))
     for name, reader in READERS.items():
@@ -54,22 +85,47 @@ def read_paths(
     paths: Sequence[str | Path],
     input_format: str | None = None,
     aliases: Mapping[str, str] | None = None,
+    tag: str | None = None,
 ) -> RunData:
-    """Read one run from files (launches, in the order given) and/or one MMEngine work dir."""
+    """Read one run from files (launches, in the order given) and/or one MMEngine work dir.
+
+    `tag` names the metric of a TensorBoard export whose file name carries only the run.
+    """
     if input_format is not None and input_format not in READERS:
         raise UsageError(f'unknown input format "{input_format}": known formats are {known_formats()}',
                          field="input-format")
     if not paths:
         raise UsageError("no log given: pass a file or an MMEngine work dir")
-    reads = []
-    names: list[str] = []
-    for file in expand_paths([Path(p) for p in paths]):
-        name = input_format or detect(file)
-        reads.append(READERS[name].read(file))
-        names.append(name)
+    files = expand_paths([Path(p) for p in paths])
+    with ExitStack() as stack:
+        plain = [stack.enter_context(gzipped.plain(file)) for file in files]
+        names = [input_format or _detect(file) for file in plain]
+        reads = _read_all(plain, names, tag)
     from lossdoctor.frame import build_run
 
-    return build_run(reads, "+".join(dict.fromkeys(names)), aliases)
+    run = build_run(reads, "+".join(dict.fromkeys(names)), aliases)
+    run.files = [str(file) for file in files]
+    return run
+
+
+def _detect(file: gzipped.Plain) -> str:
+    with gzipped.named_errors(file):
+        return detect(file.path)
+
+
+def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> list[FileRead]:
+    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run."""
+    reads: list[FileRead] = []
+    exports = [(file, name) for file, name in zip(files, names, strict=True) if name in TB_EXPORTS]
+    for file, name in zip(files, names, strict=True):
+        if name in TB_EXPORTS:
+            if exports and file is exports[0][0]:
+                readers = [TB_EXPORTS[n] for _, n in exports]
+                reads.extend(tb_export.read_exports([f for f, _ in exports], readers, tag))
+            continue
+        with gzipped.named_errors(file):
+            reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+    return reads
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -88,19 +144,59 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def _sweep(runs: list[str]) -> UsageError:
-    """The error for several runs at once, until sweep mode exists."""
-    return UsageError(f"several runs given ({', '.join(runs)}): analysing several runs at once "
-                      "(sweep mode) is not implemented yet; analyse one at a time")
+    """The error for several runs read as one: `split_runs` first (the CLI's sweep mode does)."""
+    return UsageError(f"several runs given ({', '.join(runs)}): read them one at a time "
+                      "(`lossdoctor analyze` does: the sweep mode)")
+
+
+def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
+    """The runs among `paths`, each as the paths `read_paths` takes for it (the sweep mode's input).
+
+    Files are launches of one run; each folder is one run, and a folder holding several
+    work dirs is that many runs. A subfolder with no log at all is not a run (a `plots/`
+    beside the work dirs); a run whose log is broken still is, so its row can say why.
+    """
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file or directory", file=str(path))
+    folders = [path for path in paths if path.is_dir()]
+    runs: dict[str, list[Path]] = {}
+    for folder in folders:
+        for run in _runs_in(folder):  # two launch folders of one work dir, given side by side, are one run
+            launch = _LAUNCH_NAME.fullmatch(run.name) is not None and _launch_file(run) is not None
+            runs.setdefault(str(run.parent if launch else run), []).append(run)
+    files = [path for path in paths if not path.is_dir()]
+    if len(runs) <= 1:
+        return [list(paths)]
+    if files:
+        raise UsageError(f"several runs given ({', '.join(runs)}) together with files "
+                         f"({', '.join(map(str, files))}): give either the runs' folders or one run's files")
+    return list(runs.values())
+
+
+def _runs_in(folder: Path) -> list[Path]:
+    """`folder` itself when it is one run (a launch, a work dir, a logdir), else the work dirs it holds."""
+    if _launch_file(folder) is not None:
+        return [folder]
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
+    if any(_launch_file(p) is not None for p in subfolders):
+        return [folder]
+    work_dirs = [p for p in subfolders if any(_launch_file(q) for q in p.iterdir() if q.is_dir())]
+    return work_dirs if len(work_dirs) > 1 else [folder]
 
 
 def _launch_file(folder: Path) -> Path | None:
-    """The file to read in one launch folder: `vis_data/scalars.json`, else its twin, else the text log."""
+    """The file to read in one launch folder: `vis_data/scalars.json`, else its twin, else the event file
+    (when the tensorboard extra is installed), else the text log."""
     for candidate in (folder / "vis_data" / "scalars.json", folder / "scalars.json"):
         if candidate.is_file():
             return candidate
     twins = sorted(p for p in (folder / "vis_data").glob("*.json") if _LAUNCH_NAME.fullmatch(p.stem))
     if twins:
         return twins[-1]
+    events = tfevents.launch_order(list((folder / "vis_data").glob(tfevents.FILE_GLOB)))
+    if events and tfevents.available():  # float32 values: finer than the text log's 4 decimals
+        return events[-1]
     own_log = folder / f"{folder.name}.log"
     if own_log.is_file():
         return own_log
@@ -122,6 +218,24 @@ def _work_dir_files(folder: Path) -> list[Path]:
         raise _sweep([str(p) for p in work_dirs])
     if work_dirs:
         return _work_dir_files(work_dirs[0])
+    events = tfevents.launch_order([p for p in folder.glob(tfevents.FILE_GLOB) if p.is_file()])
+    if events:  # a TensorBoard logdir: its event files are the launches of one run
+        return events
+    exports = _export_files(folder)
+    if exports:
+        return exports
     raise InputError("nothing readable: expected an MMEngine work dir (<timestamp>/vis_data/scalars.json "
                      f"or <timestamp>/<timestamp>.log) or a log file (known formats: {known_formats()})",
                      file=str(folder))
+
+
+def _export_files(folder: Path) -> list[Path]:
+    """The TensorBoard exports (CSV or JSON, maybe gzipped) right in a folder, found by content, by name."""
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            if detect(path) in TB_EXPORTS:
+                found.append(path)
+        except InputError:
+            continue  # a README or an empty file beside the exports
+    return found

@@ -42,6 +42,30 @@ def sniff(head: bytes) -> bool:
 
 def read(path: Path) -> FileRead:
     """Read the train progress lines and the printed config; val lines are counted and set aside."""
+    fast = _read_fast(path)
+    return fast if fast is not None else _read_slow(path)
+
+
+def _read_fast(path: Path) -> FileRead | None:
+    """The bulk parser (`mmengine_text_fast`), or None when the log needs the careful line loop."""
+    import pandas as pd
+
+    from lossdoctor.readers import mmengine_text_fast
+
+    parsed = mmengine_text_fast.parse(path.read_bytes(), PROGRESS.match)
+    if parsed is None:
+        return None
+    found = read_log_config(path)
+    config: ConfigFound = found if found is not None else ({}, None, [])
+    precision = {key: 10.0**-d for key, d in parsed.decimals.items()}
+    warnings = set_aside_note(str(path), parsed.other_phases, "validation") + config[2]
+    return FileRead(file=str(path), rows=pd.DataFrame(parsed.values, copy=False), steps=parsed.steps,
+                    lines=Lines.known(parsed.lines), nan=parsed.nan, warnings=warnings, precision=precision,
+                    config=config[0], config_source=config[1])
+
+
+def _read_slow(path: Path) -> FileRead:
+    """Line by line: any layout, any junk; every pair split and converted in Python."""
     import numpy as np
     import pandas as pd
 
@@ -89,6 +113,23 @@ def read(path: Path) -> FileRead:
     return FileRead(file=str(path), rows=frame, steps=steps, lines=Lines.known(cols.lines_or_rows()),
                     nan=cols.nan, warnings=warnings, precision=precision,
                     config=config[0], config_source=config[1])
+
+
+def parse_progress(
+    line: str, decimals: dict[str, int | None]
+) -> tuple[str, int | None, dict[str, Any]] | None:
+    """One line as (phase, global step, values), or None when it is not a progress line.
+
+    The line-by-line view of what `read` does to a whole file, for `watch`, which sees a
+    log a few appended lines at a time. Values are only parsed for train lines (val lines
+    are set aside as in `read`); `decimals` collects each key's printed precision.
+    """
+    match = PROGRESS.match(line)
+    if match is None:
+        return None
+    if match["phase"] != "train":
+        return match["phase"], None, {}
+    return "train", _global_step(match), _pairs(match["rest"], decimals)
 
 
 def _global_step(match: re.Match[str]) -> int | None:
