@@ -151,12 +151,25 @@ class Pending:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """A rule's limit on one metric as its condition compares it (`grad < grad_low`): a line on a chart."""
+
+    metric: str
+    op: str  # "<", "<=", ">", ">="; on |metric| when `absolute`
+    value: float
+    absolute: bool = False
+
+
+@dataclass(frozen=True)
 class Evaluated:
     """A rule that ran, fired or not: JUnit and coverage are built from these."""
 
     rule: str
     tag: str | None
     pack: str
+    # the columns the rule read and its limits on them: the HTML report charts what a rule looked at
+    metrics: tuple[str, ...] = ()
+    thresholds: tuple[Threshold, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,8 @@ class MetricSummary:
     spark: tuple[float, ...]
     normal: str | None  # the guide's normal range as text, if it gives one
     in_range: bool | None
+    low: float | None = None  # the same range as numbers, for a band on a chart
+    high: float | None = None
 
 
 @dataclass

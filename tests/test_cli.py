@@ -268,18 +268,17 @@ def test_forced_input_format_that_does_not_fit_exits_2(cli: Callable[..., Result
     assert_one_error_line(cli("analyze", log, "--input-format", "mmengine-scalars"), str(log))
 
 
-def test_several_work_dirs_exit_2_sweep_not_implemented(cli: Callable[..., Result]) -> None:
-    line = assert_one_error_line(cli("analyze", HEALTHY, FLOW_STALLED), str(HEALTHY), str(FLOW_STALLED))
-    assert "sweep" in line and "not implemented" in line
+def test_several_work_dirs_are_a_sweep(cli: Callable[..., Result]) -> None:
+    result = cli("analyze", HEALTHY, FLOW_STALLED, "--jobs", "1")
+    assert result.code == 1 and result.out.startswith("lossdoctor sweep: 2 runs")
 
 
-def test_folder_of_work_dirs_exits_2_sweep_not_implemented(
-    cli: Callable[..., Result], tmp_path: Path
-) -> None:
+def test_folder_of_work_dirs_is_a_sweep(cli: Callable[..., Result], tmp_path: Path) -> None:
     for scenario in (HEALTHY, MISSING_DEBUG_KEYS):
         shutil.copytree(scenario, tmp_path / scenario.name)
-    line = assert_one_error_line(cli("analyze", tmp_path), "sweep", "not implemented")
-    assert "healthy" in line and "missing_debug_keys" in line
+    result = cli("analyze", tmp_path, "--jobs", "1", "--width", "120")
+    assert result.out.startswith("lossdoctor sweep: 2 runs")
+    assert "healthy" in result.out and "missing_debug_keys" in result.out
 
 
 @pytest.mark.parametrize(

@@ -212,8 +212,8 @@ def test_sparkline_scales_marks_nan_and_keeps_it_when_bucketing() -> None:
 # --- registry and labels ------------------------------------------------------------------------
 
 def test_registry_names_and_unknown_format() -> None:
-    assert set(REPORTERS) == {"terminal", "json", "junit", "github", "markdown"}
-    with pytest.raises(UsageError, match="known formats: github, json, junit, markdown, terminal"):
+    assert set(REPORTERS) == {"terminal", "json", "junit", "github", "markdown", "html"}
+    with pytest.raises(UsageError, match="known formats: github, html, json, junit, markdown, terminal"):
         render(full_report(), "xml")
 
 

@@ -46,10 +46,12 @@ def _root(
 
 
 from lossdoctor.cli import analyze as _analyze  # noqa: E402  (registers the command on `app`)
+from lossdoctor.cli import compare as _compare  # noqa: E402
 from lossdoctor.cli import init as _init  # noqa: E402
+from lossdoctor.cli import metrics as _metrics  # noqa: E402
 from lossdoctor.cli import rules as _rules  # noqa: E402
 
-del _analyze, _init, _rules
+del _analyze, _compare, _init, _metrics, _rules
 
 
 def run(argv: Sequence[str] | None = None) -> int:

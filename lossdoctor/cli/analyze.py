@@ -38,7 +38,7 @@ def analyze(
         ..., help="Log files (launches of one run, in order) or an MMEngine work dir.", show_default=False
     ),
     formats: list[str] = typer.Option(
-        [], "--format", "-f", help="terminal (default), json, markdown, junit, github. Repeatable."
+        [], "--format", "-f", help="terminal (default), json, markdown, junit, github, html. Repeatable."
     ),
     outputs: list[str] = typer.Option(
         [], "--output", "-o", help="PATH for a single format, or FORMAT=PATH. Repeatable."
@@ -81,9 +81,27 @@ def analyze(
         None, "--width", help="Terminal report width (default: the terminal's)."
     ),
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    detail: bool = typer.Option(
+        False, "--detail", help="Several runs (a sweep): each run's full report after the summary table."
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", min=1, help="Several runs: judge this many at once (default: all cores)."
+    ),
 ) -> int:
-    """Diagnose one training run: red flags, likely causes and what to do."""
+    """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
     from concurrent.futures import ThreadPoolExecutor
+
+    from lossdoctor.readers import split_runs
+
+    runs = split_runs(paths)
+    if len(runs) > 1:  # the sweep mode: one row per run, worst first
+        from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
+
+        refuse_baseline_writing(write_baseline)
+        return run_sweep(runs, SweepOptions(
+            formats, outputs, fail_on.value if fail_on else None, lang.value if lang else None, params, ga,
+            warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
+            width, detail, jobs))
 
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths

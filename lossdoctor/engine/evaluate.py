@@ -85,6 +85,7 @@ def evaluate_checks(
 ) -> Outcome:
     """Judge every check on the run."""
     from lossdoctor.engine.detectors import DETECTORS
+    from lossdoctor.engine.looked_at import looked_at
 
     out = Outcome([], [], [], set())
     ctx = Context(run, params, lang, out.signals, out.pending)
@@ -108,7 +109,8 @@ def evaluate_checks(
             except Skip as skip:
                 out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag, rule.pack))
                 continue
-            out.evaluated.append(Evaluated(rule.id, tag, rule.pack))
+            values = rule_values(rule, overrides.get(rule.id, {}))
+            out.evaluated.append(Evaluated(rule.id, tag, rule.pack, *looked_at(run, rule, tag, values)))
             out.findings.extend(found)
     return out
 

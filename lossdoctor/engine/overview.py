@@ -28,6 +28,8 @@ def overview(run: RunData, entries: list[dict[str, Any]]) -> list[MetricSummary]
                 _recent_trend(steps, values),
                 windows.sparkline(steps, values),
                 *_range(entry, steps, values),
+                _bound(entry.get("low")),
+                _bound(entry.get("high")),
             )
         )
     return out
@@ -57,3 +59,8 @@ def _range(entry: dict[str, Any], steps: np.ndarray, values: np.ndarray) -> tupl
     text = f"{low:g}–{high:g}"
     inside = bool((low is None or level >= low) and (high is None or level <= high))
     return text, inside if np.isfinite(level) else None
+
+
+def _bound(value: Any) -> float | None:
+    """A range end as a number for the chart band (None when the guide gives none)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -22,12 +22,20 @@ class Renderer(Protocol):
     def __call__(self, report: Report, *, width: int | None = None, color: bool | None = None) -> str: ...
 
 
+def _html(report: Report, *, width: int | None = None, color: bool | None = None) -> str:
+    """The HTML report, imported only when asked for: its charts code is paid for by no other format."""
+    from lossdoctor.reporters import html
+
+    return html.render(report, width=width, color=color)
+
+
 REPORTERS: dict[str, Renderer] = {
     "terminal": terminal.render,
     "json": json.render,
     "junit": junit.render,
     "github": github.render,
     "markdown": markdown.render,
+    "html": _html,
 }
 
 

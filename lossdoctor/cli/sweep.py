@@ -1,0 +1,125 @@
+"""The sweep mode of `lossdoctor analyze`: several runs in, one table out, an exit code for all.
+
+`analyze` hands over here when its paths hold more than one run. The rule set, parameters and
+gate are settled once, exactly as for one run, then every run is judged in a process pool
+(lossdoctor/sweep.py) with a progress bar when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lossdoctor.errors import UsageError
+
+
+@dataclass
+class SweepOptions:
+    """The `analyze` options that matter to a sweep, as the command parsed them."""
+
+    formats: list[str]
+    outputs: list[str]
+    fail_on: str | None
+    lang: str | None
+    params: list[str]
+    ga: int | None
+    warmup_steps: int | None
+    input_format: str | None
+    tag: str | None
+    rule_files: list[Path]
+    config_path: Path | None
+    select: list[str]
+    ignore: list[str]
+    severity: list[str]
+    baseline: Path | None
+    width: int | None
+    detail: bool
+    jobs: int | None
+
+
+def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
+    """Judge every run, write every format, return the sweep's exit code."""
+    from lossdoctor import gate
+    from lossdoctor.cli import outputs as out
+    from lossdoctor.cli.analyze import _rules, locale_lang
+    from lossdoctor.cli.settings import merge, severity_overrides
+    from lossdoctor.config import load_config
+    from lossdoctor.reporters.sweep import SWEEP_REPORTERS
+    from lossdoctor.sweep import Judging, Sweep, judge_all, sweep_exit
+
+    config = load_config(options.config_path, Path.cwd())
+    targets = out.plan(options.formats, options.outputs, list(SWEEP_REPORTERS))
+    ruleset = _rules(
+        config,
+        options.rule_files,
+        options.select,
+        options.ignore,
+        severity_overrides(config, options.severity),
+    )
+    settings = merge(config, options.params, ruleset)
+    if options.ga is not None:
+        settings.run["ga"] = options.ga
+    if options.warmup_steps is not None:
+        settings.run["warmup_steps"] = options.warmup_steps
+    baseline_file = options.baseline or config.baseline
+    known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
+    lang = options.lang or locale_lang()
+    judging = Judging(
+        ruleset,
+        dict(settings.run),
+        {k: dict(v) for k, v in settings.thresholds.items()},
+        lang,
+        options.fail_on or config.fail_on or "red",
+        frozenset(known),
+        options.input_format,
+        dict(config.aliases),
+        options.tag,
+        config.source,
+    )
+    with _progress(len(runs)) as tick:
+        results = judge_all(runs, judging, options.jobs, tick)
+    sweep = Sweep(results, lang, options.detail)
+    for name, path in targets.items():
+        to_file = path is not None
+        text = SWEEP_REPORTERS[name](
+            sweep,
+            width=options.width or (100 if to_file else None),
+            color=False if to_file else sys.stdout.isatty(),
+        )
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            out.write(path, text, "report")
+    return sweep_exit(results)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr while runs are judged, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("judging runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("runs", total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def refuse_baseline_writing(write_baseline: Path | None) -> None:
+    """A baseline records one run's findings: writing one for a sweep would mix runs."""
+    if write_baseline is not None:
+        raise UsageError(
+            "--write-baseline records one run; give it a single run, not a sweep", field="--write-baseline"
+        )
