@@ -50,8 +50,9 @@ from lossdoctor.cli import compare as _compare  # noqa: E402
 from lossdoctor.cli import init as _init  # noqa: E402
 from lossdoctor.cli import metrics as _metrics  # noqa: E402
 from lossdoctor.cli import rules as _rules  # noqa: E402
+from lossdoctor.cli import watch as _watch  # noqa: E402
 
-del _analyze, _compare, _init, _metrics, _rules
+del _analyze, _compare, _init, _metrics, _rules, _watch
 
 
 def run(argv: Sequence[str] | None = None) -> int:
