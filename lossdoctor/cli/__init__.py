@@ -48,11 +48,12 @@ def _root(
 from lossdoctor.cli import analyze as _analyze  # noqa: E402  (registers the command on `app`)
 from lossdoctor.cli import compare as _compare  # noqa: E402
 from lossdoctor.cli import init as _init  # noqa: E402
+from lossdoctor.cli import instrument as _instrument  # noqa: E402
 from lossdoctor.cli import metrics as _metrics  # noqa: E402
 from lossdoctor.cli import rules as _rules  # noqa: E402
 from lossdoctor.cli import watch as _watch  # noqa: E402
 
-del _analyze, _compare, _init, _metrics, _rules, _watch
+del _analyze, _compare, _init, _instrument, _metrics, _rules, _watch
 
 
 def run(argv: Sequence[str] | None = None) -> int:
