@@ -14,6 +14,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from lossdoctor import pyast
 from lossdoctor.errors import InputError
 
 
@@ -30,7 +31,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
 def parse_config_text(text: str, source: str, first_line: int = 1) -> dict[str, Any]:
     """The literal top-level assignments of config text; `first_line` maps errors to the enclosing file."""
     try:
-        tree = ast.parse(text, filename=source)
+        tree = pyast.parse_module(text, filename=source)
     except SyntaxError as exc:
         line = None if exc.lineno is None else exc.lineno + first_line - 1
         raise InputError(f"config is not valid Python: {exc.msg}", file=source, line=line) from exc

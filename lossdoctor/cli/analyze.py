@@ -7,18 +7,12 @@ they happen.
 
 from __future__ import annotations
 
-import os
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from lossdoctor.cli import app
-
-if TYPE_CHECKING:
-    from lossdoctor.config import ProjectConfig
-    from lossdoctor.engine.packs import RuleSet
 
 
 class FailOn(str, Enum):
@@ -114,17 +108,13 @@ def analyze(
     reader.shutdown(wait=False)
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out
-    from lossdoctor.cli.settings import merge, severity_overrides
+    from lossdoctor.cli.settings import judging_rules, locale_lang, merge
     from lossdoctor.engine import analyze as judge
     from lossdoctor.reporters import REPORTERS
 
     targets = out.plan(formats, outputs, list(REPORTERS))
-    ruleset = _rules(config, rule_files, select, ignore, severity_overrides(config, severity))
-    settings = merge(config, params, ruleset)
-    if ga is not None:
-        settings.run["ga"] = ga
-    if warmup_steps is not None:
-        settings.run["warmup_steps"] = warmup_steps
+    ruleset = judging_rules(config, rule_files, select, ignore, severity)
+    settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
     baseline_file = baseline or config.baseline
     known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
@@ -138,25 +128,3 @@ def analyze(
     if write_baseline is not None:
         return 0
     return gate.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")
-
-
-def _rules(
-    config: ProjectConfig, files: list[Path], select: list[str], ignore: list[str], levels: dict[str, str]
-) -> RuleSet:
-    """The rule set a run is judged by: packs, then the team's choice of rules and severities."""
-    from lossdoctor import gate
-    from lossdoctor.engine.packs import load_rules
-
-    ruleset = load_rules([*config.rules, *files])
-    source = "command line" if (select or ignore) else (config.source or "command line")
-    ruleset = gate.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
-    return gate.override_severity(ruleset, levels, config.source or "--severity")
-
-
-def locale_lang() -> str:
-    """zh when the locale says Chinese, else en."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        value = os.environ.get(var, "")
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"

@@ -39,8 +39,7 @@ def compare(
     """Compare runs: is OTHER better, worse or within the noise of BASE, per metric and per branch."""
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out
-    from lossdoctor.cli.analyze import _rules, locale_lang
-    from lossdoctor.cli.settings import merge, severity_overrides
+    from lossdoctor.cli.settings import judging_rules, locale_lang, merge
     from lossdoctor.compare import compare_runs, ranges_of
     from lossdoctor.config import load_config
     from lossdoctor.engine import analyze as judge
@@ -50,7 +49,7 @@ def compare(
 
     config = load_config(config_path, Path.cwd())
     targets = out.plan(formats, outputs, list(COMPARE_REPORTERS))
-    ruleset = _rules(config, rule_files, [], [], severity_overrides(config, []))
+    ruleset = judging_rules(config, rule_files, [], [], [])
     settings = merge(config, [], ruleset)
     language = (lang.value if lang else None) or locale_lang()
     bar = (fail_on.value if fail_on else None) or config.fail_on or "red"

@@ -7,7 +7,9 @@ checked against the loaded rules here, with an error that names where the bad va
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lossdoctor.errors import UsageError
@@ -27,8 +29,9 @@ class Settings:
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet) -> Settings:
-    """The config's params and thresholds, then the command line's on top."""
+def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet, *, ga: int | None = None,
+          warmup_steps: int | None = None) -> Settings:
+    """The config's params and thresholds, then the command line's on top (`--ga`, `--warmup-steps` last)."""
     from lossdoctor.model import Param
 
     settings = Settings()
@@ -43,7 +46,32 @@ def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet) -> Settings
     settings.run.update(run)
     for rule_name, values in thresholds.items():
         settings.thresholds.setdefault(rule_name, {}).update(values)
+    for name, value in (("ga", ga), ("warmup_steps", warmup_steps)):
+        if value is not None:
+            settings.run[name] = value
     return settings
+
+
+def judging_rules(config: ProjectConfig, files: list[Path], select: list[str], ignore: list[str],
+                  severity: list[str]) -> RuleSet:
+    """The rule set runs are judged by: packs, then the team's choice of rules and severities."""
+    from lossdoctor import gate
+    from lossdoctor.engine.packs import load_rules
+
+    ruleset = load_rules([*config.rules, *files])
+    source = "command line" if (select or ignore) else (config.source or "command line")
+    ruleset = gate.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
+    levels = severity_overrides(config, severity)
+    return gate.override_severity(ruleset, levels, config.source or "--severity")
+
+
+def locale_lang() -> str:
+    """zh when the locale says Chinese, else en."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 def checked_threshold(

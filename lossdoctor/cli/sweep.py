@@ -44,26 +44,15 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     """Judge every run, write every format, return the sweep's exit code."""
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out
-    from lossdoctor.cli.analyze import _rules, locale_lang
-    from lossdoctor.cli.settings import merge, severity_overrides
+    from lossdoctor.cli.settings import judging_rules, locale_lang, merge
     from lossdoctor.config import load_config
     from lossdoctor.reporters.sweep import SWEEP_REPORTERS
     from lossdoctor.sweep import Judging, Sweep, judge_all, sweep_exit
 
     config = load_config(options.config_path, Path.cwd())
     targets = out.plan(options.formats, options.outputs, list(SWEEP_REPORTERS))
-    ruleset = _rules(
-        config,
-        options.rule_files,
-        options.select,
-        options.ignore,
-        severity_overrides(config, options.severity),
-    )
-    settings = merge(config, options.params, ruleset)
-    if options.ga is not None:
-        settings.run["ga"] = options.ga
-    if options.warmup_steps is not None:
-        settings.run["warmup_steps"] = options.warmup_steps
+    ruleset = judging_rules(config, options.rule_files, options.select, options.ignore, options.severity)
+    settings = merge(config, options.params, ruleset, ga=options.ga, warmup_steps=options.warmup_steps)
     baseline_file = options.baseline or config.baseline
     known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
     lang = options.lang or locale_lang()

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from lossdoctor.cli import app
-from lossdoctor.cli.analyze import FailOn, Lang, locale_lang
+from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli.settings import locale_lang
 
 if TYPE_CHECKING:
     from lossdoctor.hooks import AlertHook
@@ -94,18 +95,13 @@ def watch(
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Watch a training log: announce each red flag (pending, firing, resolved) as soon as it shows."""
-    from lossdoctor.cli.analyze import _rules
-    from lossdoctor.cli.settings import merge, severity_overrides
+    from lossdoctor.cli.settings import judging_rules, merge
     from lossdoctor.config import load_config
     from lossdoctor.watcher import Watcher, WatchOptions
 
     config = load_config(config_path, Path.cwd())
-    ruleset = _rules(config, rule_files, select, ignore, severity_overrides(config, severity))
-    settings = merge(config, params, ruleset)
-    if ga is not None:
-        settings.run["ga"] = ga
-    if warmup_steps is not None:
-        settings.run["warmup_steps"] = warmup_steps
+    ruleset = judging_rules(config, rule_files, select, ignore, severity)
+    settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
     options = WatchOptions(
         follow=follow,
         interval=interval,

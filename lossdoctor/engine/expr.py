@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from lossdoctor import pyast
+
 MAX_SOURCE = 2000
 MAX_DEPTH = 40
 
@@ -60,7 +62,7 @@ def parse(source: str, allowed_names: set[str] | None, allowed_calls: set[str]) 
     if len(source) > MAX_SOURCE:
         raise ExprError(f"expression longer than {MAX_SOURCE} characters")
     try:
-        tree = ast.parse(source.strip(), mode="eval").body
+        tree = pyast.parse_expression(source.strip()).body
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise ExprError(f"not a valid expression: {source!r}") from exc
     names: set[str] = set()
