@@ -76,7 +76,7 @@ def list_rules(
 
 
 def _row(rule: CheckRule) -> dict[str, Any]:
-    metrics = [" or ".join(names) for names in rule.metrics.values()] or ["every loss* metric"]
+    metrics = [" or ".join(names) for names in rule.metrics.values()] or ["every *loss* metric"]
     return {
         "rule": rule.id,
         "severity": rule.severity,

@@ -1,6 +1,6 @@
 """Checks that are not a windowed condition: written in Python, texts still in YAML.
 
-`non-finite-loss` looks at every `loss*` metric, including the NaN literals the
+`non-finite-loss` looks at every metric whose name holds "loss", including the NaN literals the
 readers recorded (a NaN cell alone may just mean "not logged at this step") and
 the guide's shadows, whose NaN means their real value was ±inf.
 """
@@ -18,11 +18,20 @@ from lossdoctor.model import EvidenceValue, Finding, RunData, as_severity
 MAX_LISTED = 6
 
 
+def is_loss(name: str) -> bool:
+    """A loss by its name: `loss`, `loss_flow`, but also `train_loss`, `val_loss`, `train_gen_loss`.
+
+    MMEngine sums every key *containing* "loss"; Lightning and HF write `train_loss`, `eval_loss`:
+    a diverged GAN logging `train_disc_loss: nan` must not slip past because of a prefix.
+    """
+    return "loss" in name.lower()
+
+
 def nonfinite(run: RunData, rule: CheckRule, lang: str) -> list[Finding]:
     """One finding from the first to the last step where any loss was NaN or ±inf."""
     from lossdoctor.engine.evaluate import Skip
 
-    losses = [c for c in run.frame.columns if c.startswith("loss")]
+    losses = [c for c in run.frame.columns if is_loss(c)]
     if not losses and not run.shadow_nonfinite:
         raise Skip(message("ne_no_loss", lang))
     bad: dict[str, int] = {}

@@ -97,7 +97,7 @@ def _metrics(rule: CheckRule) -> str:
         shown = " or ".join(f"`{n}`" for n in names)
         optional = " (optional)" if local in rule.optional else ""
         parts.append(f"{local} = {shown}{optional}")
-    return "; ".join(parts) or "every `loss*` metric"
+    return "; ".join(parts) or "every metric whose name holds `loss`"
 
 
 def _diagnosis(rule: DiagnosisRule) -> str:
