@@ -12,7 +12,7 @@ from lossdoctor.model import Report
 from lossdoctor.readers import read_paths
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real_logs"
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"the shared real logs are not beside this clone: {REAL}")
+pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"no shared real logs beside this clone: {REAL}")
 FLOWGEN = REAL / "mmengine_flowgen" / "flowgen_healthy"
 
 
