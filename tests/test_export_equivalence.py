@@ -1,7 +1,8 @@
 """One run in every form a user may have it gives the same frame and the same findings.
 
-The truth is a bundled sample's `scalars.json`. Its text log is in the sample dir; the
-TensorBoard CSV and JSON export folders are made here the way TensorBoard writes them
+The truth is a bundled sample's `scalars.json`. Its text log is in the sample dir; an event
+file (written with TensorBoard's own writer) and the TensorBoard CSV and JSON export folders
+are made here the way TensorBoard writes them
 (one file per tag named `run-<run>-tag-<tag>`, `/` as `_`, float32 values, CRLF CSV,
 non-finite values as `"NaN"`/`"Infinity"` strings in JSON). A form may judge less
 than the truth only by reporting the rule as not evaluated, with its reason.
@@ -69,12 +70,26 @@ def _json_value(value: float) -> float | str:
     return value if math.isfinite(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
+def event_file(folder: Path) -> Path:
+    """The sample run as MMEngine's TensorboardVisBackend writes it: one scalar event per (step, tag)."""
+    import pandas as pd
+
+    pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed (CI installs it)")
+    from helpers.tfevents_writer import write_event_file
+
+    series = raw_series(LAUNCH / "vis_data" / "scalars.json")
+    frame = pd.DataFrame({key: pd.Series(dict(points)) for key, points in series.items()}).sort_index()
+    nan_steps = {key: [s for s, v in points if math.isnan(v)] for key, points in series.items()}
+    return write_event_file(folder, frame, nan_steps=nan_steps)
+
+
 FORMS: dict[str, tuple[str, Callable[[Path], Path], float, float]] = {
     # form: (format, path maker, atol, rtol) — the text log shows 4 decimals, TensorBoard keeps float32
     "scalars.json": ("mmengine-scalars", lambda tmp: LAUNCH / "vis_data" / "scalars.json", 0.0, 0.0),
     "text log": ("mmengine-text", lambda tmp: LAUNCH / f"{LAUNCH.name}.log", 0.5e-4 + 1e-9, 1e-4),
     "tb csv folder": ("tb-csv", lambda tmp: export(tmp / "csv", "csv"), 0.0, 1e-6),
     "tb json folder": ("tb-json", lambda tmp: export(tmp / "json", "json"), 0.0, 1e-6),
+    "event file": ("tfevents", lambda tmp: event_file(tmp / "events"), 0.0, 1e-6),
 }
 
 
@@ -98,7 +113,7 @@ def test_same_frame_and_findings(
     assert run.shadows == expected.shadows and run.shadow_only == expected.shadow_only
     for column in expected.frame.columns:
         np.testing.assert_allclose(run.frame[column], expected.frame[column], atol=atol,
-                                   rtol=rtol if column == "lr" or fmt.startswith("tb") else 0, err_msg=column)
+                                   rtol=rtol if column == "lr" or rtol == 1e-6 else 0, err_msg=column)
     report = analyze(run, load_default())
     found = {(f.rule, f.tag) for f in report.findings}
     not_evaluated = {(n.rule, n.tag) for n in report.not_evaluated}
@@ -107,5 +122,5 @@ def test_same_frame_and_findings(
     for rule, tag in missing:  # only a rule the form cannot decide, said so with its reason
         assert (rule, tag) in not_evaluated or (rule, None) in not_evaluated, (form, rule, tag)
     assert all(n.reason for n in report.not_evaluated)
-    if fmt.startswith("tb"):
+    if fmt.startswith("tb") or fmt == "tfevents":
         assert found == expected_findings  # float32 decides everything full precision does
