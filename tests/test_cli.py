@@ -15,17 +15,16 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from helpers.catalogue import CATALOGUE_CHECKS, CATALOGUE_DIAGNOSES
+from helpers.cli import Result
 from jsonschema import Draft202012Validator
 
 from lossdoctor import __version__
-from lossdoctor.cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -47,32 +46,6 @@ SUBPROCESS_TIMEOUT = 60
 # ----------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(autouse=True)
-def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs see an English locale unless a test says otherwise."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """`cli("analyze", path, ...)`: run the CLI in-process, return the exit code and what it printed."""
-
-    def invoke(*args: str | Path) -> Result:
-        capsys.readouterr()  # drop anything printed before
-        code = run([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

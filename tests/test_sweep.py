@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers.cli import Result
 from helpers.schemas import validated
 
-from lossdoctor.cli import run
 from lossdoctor.readers import split_runs
 from lossdoctor.sweep import row_of, rows_worst_first
 
@@ -20,29 +19,6 @@ SAMPLES = ROOT / "sample_logs"
 SCENARIOS = sorted(p.name for p in SAMPLES.iterdir() if (p / "expect.yaml").is_file())
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    def invoke(*args: str | Path) -> Result:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
-
-
-@pytest.fixture(autouse=True)
-def english(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
 
 
 def copy_runs(tmp_path: Path, names: list[str]) -> Path:

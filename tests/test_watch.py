@@ -19,14 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.cli import Result
 from rich.console import Console
 
-from lossdoctor.cli import run
 from lossdoctor.engine import analyze
 from lossdoctor.engine.packs import load_rules
 from lossdoctor.follow import Tail
@@ -48,29 +47,6 @@ Z_VAR = "z-var-out-of-range"
 # ----------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(autouse=True)
-def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    def invoke(*args: str | Path) -> Result:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
 
 
 def scalars_line(step: int, **values: float) -> str:
