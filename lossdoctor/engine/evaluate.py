@@ -101,16 +101,17 @@ def evaluate_checks(
                 )
                 continue
         for tag in instances:
+            metrics: dict[str, str | None] = {}
+            values: dict[str, Any] = {}
             try:
                 if rule.detector:
                     found = DETECTORS[rule.detector](run, rule, lang)
                 else:
-                    found = _judge(ctx, rule, tag, overrides.get(rule.id, {}))
+                    found, metrics, values = _judge(ctx, rule, tag, overrides.get(rule.id, {}))
             except Skip as skip:
                 out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag, rule.pack))
                 continue
-            values = rule_values(rule, overrides.get(rule.id, {}))
-            out.evaluated.append(Evaluated(rule.id, tag, rule.pack, *looked_at(run, rule, tag, values)))
+            out.evaluated.append(Evaluated(rule.id, tag, rule.pack, *looked_at(rule, metrics, values)))
             out.findings.extend(found)
     return out
 
@@ -122,7 +123,10 @@ def rule_values(rule: CheckRule, overrides: Mapping[str, Any]) -> dict[str, Any]
     return values
 
 
-def _judge(ctx: Context, rule: CheckRule, tag: str | None, overrides: Mapping[str, Any]) -> list[Finding]:
+def _judge(
+    ctx: Context, rule: CheckRule, tag: str | None, overrides: Mapping[str, Any]
+) -> tuple[list[Finding], dict[str, str | None], dict[str, Any]]:
+    """The rule's findings on this run, with the columns it read and the parameter values it used."""
     run, params, lang = ctx.run, ctx.params, ctx.lang
     metrics = _resolve_metrics(run, rule, tag, lang)
     values = rule_values(rule, overrides)
@@ -173,7 +177,7 @@ def _judge(ctx: Context, rule: CheckRule, tag: str | None, overrides: Mapping[st
         if steps[last] - steps[first] >= span:
             found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals))
     _note_pending(ctx, rule, tag, steps, stretches, span)
-    return found
+    return found, metrics, values
 
 
 def _note_pending(
