@@ -190,6 +190,24 @@ def report(sides: list[Side], path: Path, repeat: int) -> list[str]:
     return lines
 
 
+def measure_rounds(sides: list[Side], repeat: int) -> None:
+    """`repeat` rounds, each side once per round, so machine noise spreads over every side alike."""
+    for index in range(repeat):
+        for side in sides:
+            measure(side)
+        print(f"run {index + 1}/{repeat} done", file=sys.stderr)
+
+
+def dump_samples(target: Path, path: Path | None, sides: list[Side]) -> None:
+    """The raw samples of every side as JSON, for anyone who wants more than the table."""
+    document: dict[str, object] = {"python": sys.version}
+    if path is not None:
+        document.update(file=str(path), bytes=path.stat().st_size)
+    document["sides"] = [{"name": s.name, "argv": s.argv, "walls_s": s.walls, "peak_rss_bytes": s.rss,
+                          "failure": s.failure} for s in sides]
+    target.write_text(json.dumps(document, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Exit 0, unless a lossdoctor process crashed (exit not 0/1): then 1, with its stderr printed.
 
@@ -220,18 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     path = args.file.resolve() if args.file else ensure_file(args.lines, args.keyset, args.regen)
     warm_cache(path)
     sides = build_sides(path)
-    for i in range(args.repeat):
-        for side in sides:
-            measure(side)
-        print(f"run {i + 1}/{args.repeat} done", file=sys.stderr)
+    measure_rounds(sides, args.repeat)
     report(sides, path, args.repeat)
-
     if args.json:
-        args.json.write_text(json.dumps({
-            "file": str(path), "bytes": path.stat().st_size, "python": sys.version,
-            "sides": [{"name": s.name, "argv": s.argv, "walls_s": s.walls, "peak_rss_bytes": s.rss,
-                       "failure": s.failure} for s in sides],
-        }, indent=2) + "\n")  # fmt: skip
+        dump_samples(args.json, path, sides)
 
     crashed = [s for s in sides if s.is_lossdoctor and s.failure]
     return 1 if crashed else 0

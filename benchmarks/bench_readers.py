@@ -17,13 +17,12 @@ step-indexed frame) and the whole ``lossdoctor analyze`` a user waits for (readi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_analyze import Side, measure, warm_cache
+from bench_analyze import Side, dump_samples, measure_rounds, warm_cache
 from make_big_logs import DEFAULT_STEPS, ensure
 
 REGEX_LOOP = r"""
@@ -116,16 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         "text log": build_sides("text log", log, ("regex loop", REGEX_LOOP)),
         "TB CSV folder": build_sides("TB CSV folder", folder, ("read_csv + outer join", READ_CSV_JOIN)),
     }
-    for index in range(args.repeat):
-        for sides in groups.values():
-            for side in sides:
-                measure(side)
-        print(f"run {index + 1}/{args.repeat} done", file=sys.stderr)
+    measure_rounds([side for sides in groups.values() for side in sides], args.repeat)
     report(groups, args.repeat)
     if args.json:
-        args.json.write_text(json.dumps([{"name": s.name, "walls_s": s.walls, "peak_rss_bytes": s.rss,
-                                          "failure": s.failure} for g in groups.values() for s in g],
-                                        indent=2) + "\n")
+        dump_samples(args.json, None, [side for sides in groups.values() for side in sides])
     return 1 if any(s.is_lossdoctor and s.failure for g in groups.values() for s in g) else 0
 
 

@@ -14,13 +14,12 @@ Needs the ``bench`` and ``tensorboard`` extras: ``pip install -e '.[tensorboard,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_analyze import Side, measure, warm_cache
+from bench_analyze import Side, dump_samples, measure_rounds, warm_cache
 from make_big_tfevents import DEFAULT_STEPS, ensure_file
 
 TARGET = 3.0  # tbparse wall time / ours, at least
@@ -89,17 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     path = args.file.resolve() if args.file else ensure_file(args.steps, args.regen)
     warm_cache(path)
     sides = build_sides(path)
-    for index in range(args.repeat):
-        for side in sides:
-            measure(side)
-        print(f"run {index + 1}/{args.repeat} done", file=sys.stderr)
+    measure_rounds(sides, args.repeat)
     report(sides, path, args.repeat)
     if args.json:
-        args.json.write_text(json.dumps({
-            "file": str(path), "bytes": path.stat().st_size, "python": sys.version,
-            "sides": [{"name": s.name, "argv": s.argv, "walls_s": s.walls, "peak_rss_bytes": s.rss,
-                       "failure": s.failure} for s in sides],
-        }, indent=2) + "\n")  # fmt: skip
+        dump_samples(args.json, path, sides)
     return 1 if any(s.is_lossdoctor and s.failure for s in sides) else 0
 
 
