@@ -86,12 +86,14 @@ def checked_threshold(
         raise UsageError(
             f"rule {rule_name} has no parameter {param!r}; its parameters: {known}", file=source, field=where
         )
+    from lossdoctor.engine.schema import param_problem, param_value
+
     if isinstance(value, str):
-        return typed(value, spec.type, where, source)
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if (spec.type == "bool") != isinstance(value, bool) or (spec.type != "bool" and not number):
-        raise UsageError(f"expected a {spec.type}, got {value!r}", file=source, field=where)
-    return value
+        value = typed(value, spec.type, where, source)
+    problem = param_problem(spec.type, value)
+    if problem is not None:
+        raise UsageError(problem, file=source, field=where)
+    return param_value(spec.type, value)
 
 
 def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
