@@ -23,7 +23,12 @@ from lossdoctor.reporters.json import render
 
 RULES: RuleSet = load_default()
 METRICS = sorted(
-    {name.replace("{tag}", "flow") for rule in RULES.checks for names in rule.metrics.values() for name in names}
+    {
+        name.replace("{tag}", "flow")
+        for rule in RULES.checks
+        for names in rule.metrics.values()
+        for name in names
+    }
     | {"dino_alpha", "loss_dino", "loss_kl", "kl_raw", "loss"}
 )
 HOSTILE_VALUES = [0.0, 1.0, -1.0, 1e300, -1e300, 1e-300, float("nan"), float("inf"), float("-inf"), 2.0]
@@ -57,7 +62,10 @@ def _steps(kind: str, length: int, seed: int) -> tuple[np.ndarray, list[Segment]
     first = np.arange(1, half + 1) * 10
     restart = max(1, half - 2)  # the resumed launch repeats the last 3 steps of the first
     resumed = np.arange(restart, restart + length - half + 3) * 10
-    segments = [Segment("a.json", int(first[0]), int(first[-1])), Segment("b.json", int(resumed[0]), int(resumed[-1]))]
+    segments = [
+        Segment("a.json", int(first[0]), int(first[-1])),
+        Segment("b.json", int(resumed[0]), int(resumed[-1])),
+    ]
     return np.unique(np.r_[first, resumed]), segments
 
 
@@ -77,7 +85,9 @@ def hostile_runs(draw: Any) -> tuple[RunData, dict[str, Any]]:
     run = RunData(frame=frame, files=["hostile.json"], format="jsonl", segments=segments, nan_steps=nan_steps)
     params: dict[str, Any] = {
         "ga": draw(st.sampled_from([1, 2, 8, None])),
-        "warmup_steps": draw(st.sampled_from([int(steps[len(steps) // 2]), 0, 10, int(steps[-1]), 10**9, None])),
+        "warmup_steps": draw(
+            st.sampled_from([int(steps[len(steps) // 2]), 0, 10, int(steps[-1]), 10**9, None])
+        ),
         "kl_weight": draw(st.sampled_from([0.0, 1e-6, 1.0, None])),
     }
     return run, {name: value for name, value in params.items() if value is not None}
@@ -95,7 +105,9 @@ def test_every_default_rule_survives_hostile_series(case: tuple[RunData, dict[st
 def test_dino_global_at_zero_mid_warmup_is_judged_not_a_crash(warmup: int) -> None:
     """A ZeroDivisionError (exit 3) before: the converged test divides by dino_global at mid-warmup."""
     steps = np.arange(1, 201) * 10
-    frame = pd.DataFrame({"loss": np.ones(200), "dino_global": np.zeros(200)}, index=pd.Index(steps, name="step"))
+    frame = pd.DataFrame(
+        {"loss": np.ones(200), "dino_global": np.zeros(200)}, index=pd.Index(steps, name="step")
+    )
     run = RunData(frame=frame, files=["zero.json"], format="jsonl")
     report = analyze(run, RULES, run_params={"warmup_steps": warmup})
     found = [f for f in report.findings if f.rule == "dino-not-improving"]

@@ -44,15 +44,24 @@ checks:
         ("pack: team\noverview: [[a, b], 42]\n", 'field "overview[0]": expected {metric: NAME'),
         ("pack: team\nchecklist: [[a, b, c]]\n", 'field "checklist": expected a mapping of group'),
         ("pack: team\nchecklist: {losses: [1, 2]}\n", 'field "checklist.losses": expected a group name'),
-        ("pack: team\noverview: [{metric: loss, low: a, high: 1}]\n", 'field "overview[0].low": expected a number'),
-        ("pack: team\noverview: [{metric: loss, low: 1}]\n", 'field "overview[0].low": a normal range needs both'),
-        ("pack: team\noverview: [{metric: loss, colour: red}]\n", 'field "overview[0].colour": unknown field'),
+        (
+            "pack: team\noverview: [{metric: loss, low: a, high: 1}]\n",
+            'field "overview[0].low": expected a number',
+        ),
+        (
+            "pack: team\noverview: [{metric: loss, low: 1}]\n",
+            'field "overview[0].low": a normal range needs both',
+        ),
+        (
+            "pack: team\noverview: [{metric: loss, colour: red}]\n",
+            'field "overview[0].colour": unknown field',
+        ),
     ],
 )
 def test_checklist_and_overview_are_checked_by_rules_check_and_analyze(
     tmp_path: Path, cli: Callable[..., Result], text: str, field: str
 ) -> None:
-    """`overview: [[a, b], 42]` was "valid" then exit 3 in analyze; `checklist: [[a, b, c]]` exit 3 in both."""
+    """`overview: [[a, b], 42]` was "valid", then exit 3 in analyze; `checklist: [[a, b, c]]`: 3 in both."""
     pack = tmp_path / "pack.yaml"
     pack.write_text(text, encoding="utf-8")
     checked = cli("rules", "check", pack)
@@ -69,13 +78,20 @@ def test_checklist_and_overview_are_checked_by_rules_check_and_analyze(
         ("metrics: {norm: grad_norm}", "metrics: {step: grad_norm}", 'field "metrics.step"'),
         ("precision: {norm: limit}", "precision: {norm: [limit]}", 'field "precision"'),
         ("guide: beyond the guide", "guide: [a, b]", 'field "guide": expected text'),
-        ("summary: the clipped", "summary: {a: 1}\n    x_summary: the clipped", 'field "summary": expected text'),
+        (
+            "summary: the clipped",
+            "summary: {a: 1}\n    x_summary: the clipped",
+            'field "summary": expected text',
+        ),
         ("{type: float, default: 50.0}", "{type: [float], default: 50.0}", 'field "params.limit"'),
         ("{type: float, default: 50.0}", "{type: float, default: .nan}", 'field "params.limit": default nan'),
         ("{type: float, default: 50.0}", "{type: int, default: 2.5}", 'field "params.limit": default 2.5'),
         ("{type: float, default: 50.0}", "{type: float, default: 50.0, max: 3}", 'field "params.limit.max"'),
-        ("evidence: {grad_norm_median: median(norm)}", "evidence: {grad_norm_median: [median(norm)]}",
-         'field "evidence.grad_norm_median"'),
+        (
+            "evidence: {grad_norm_median: median(norm)}",
+            "evidence: {grad_norm_median: [median(norm)]}",
+            'field "evidence.grad_norm_median"',
+        ),
         ("condition: norm > limit", "condition: {a: 1}", 'field "condition"'),
     ],
 )
@@ -87,14 +103,17 @@ def test_every_field_of_a_rule_is_checked_with_file_rule_and_field(
     pack.write_text(RULE.replace(old, new), encoding="utf-8")
     checked = cli("rules", "check", pack)
     assert checked.code == 2, checked.err
-    assert f'{pack}:' in checked.err and f'rule "grad-norm-explodes", {field}' in checked.err, checked.err
+    assert f"{pack}:" in checked.err and f'rule "grad-norm-explodes", {field}' in checked.err, checked.err
 
 
 @pytest.mark.parametrize(
     ("text", "field"),
     [
         ("overrides: {z-var-out-of-range: {params: {high: .nan}}}", 'field "params.high": expected a finite'),
-        ("overrides: {z-var-out-of-range: {params: {high: 1.0e+300}}}", 'field "params.high": expected a finite'),
+        (
+            "overrides: {z-var-out-of-range: {params: {high: 1.0e+300}}}",
+            'field "params.high": expected a finite',
+        ),
         ("overrides: {z-var-out-of-range: {for: var}}", 'field "for": expected a step count'),
         ("diagnoses: [{id: d, severity: red, any: 5, text: {}}]", 'rule "d", field "any"'),
         ("diagnoses: [{id: d, severity: red, coverage: yes-please, text: {}}]", 'rule "d", field "coverage"'),
@@ -143,8 +162,9 @@ def test_a_window_size_that_is_not_a_count_is_not_taken_as_the_smoothing(
     assert result.code == 0, result.err
     section = json.loads(result.out)["run"]
     assert "smoothing" not in section["params"] and "smoothing" not in section
-    assert any("log_processor.window_size" in w["message"] and "ignored" in w["message"]
-               for w in section["warnings"])
+    assert any(
+        "log_processor.window_size" in w["message"] and "ignored" in w["message"] for w in section["warnings"]
+    )
 
 
 @pytest.mark.parametrize(("window_size", "value"), [("10", 10), ("'global'", "global")])
@@ -154,6 +174,8 @@ def test_a_valid_window_size_is_the_smoothing(
     run = tmp_path / "run"
     shutil.copytree(SAMPLE, run)
     config = next(run.glob("*/vis_data/config.py"))
-    config.write_text(config.read_text(encoding="utf-8").replace("window_size=1)", f"window_size={window_size})"))
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("window_size=1)", f"window_size={window_size})")
+    )
     result = cli("analyze", run, "--format", "json", "--fail-on", "never")
     assert json.loads(result.out)["run"]["smoothing"]["value"] == value

@@ -59,8 +59,9 @@ def test_not_is_logical_on_numbers_and_arrays() -> None:
         ([5.0, float("inf"), float("-inf")], float("-inf"), float("inf")),
     ],
 )
-def test_min_and_max_are_the_same_in_conditions_and_in_evidence(values: list[float], low: float,
-                                                               high: float) -> None:
+def test_min_and_max_are_the_same_in_conditions_and_in_evidence(
+    values: list[float], low: float, high: float
+) -> None:
     array = np.array(values)
     for bound in (CONDITION, EVIDENCE):
         got = (float(bound["min"](array)), float(bound["max"](array)))
@@ -68,8 +69,11 @@ def test_min_and_max_are_the_same_in_conditions_and_in_evidence(values: list[flo
     # several arguments: element-wise, NaN skipped where the other side has a value
     pair = condition("max(x, y)", x=np.array([1.0, np.nan, np.nan]), y=np.array([np.nan, 2.0, np.nan]))
     assert np.array_equal(pair, [1.0, 2.0, np.nan], equal_nan=True)
-    assert np.array_equal(pair, evidence("max(x, y)", x=np.array([1.0, np.nan, np.nan]),
-                                         y=np.array([np.nan, 2.0, np.nan])), equal_nan=True)
+    assert np.array_equal(
+        pair,
+        evidence("max(x, y)", x=np.array([1.0, np.nan, np.nan]), y=np.array([np.nan, 2.0, np.nan])),
+        equal_nan=True,
+    )
 
 
 SCOPE_RULE = """\
@@ -101,7 +105,9 @@ def test_start_keeps_the_scope_after_arithmetic() -> None:
     add_file(ruleset, load_yaml(SCOPE_RULE, "team.yaml"), "team.yaml")
     steps = np.arange(1, 101) * 10
     loss = np.r_[np.full(50, 2.0), np.full(50, 0.1)]
-    run = RunData(frame=pd.DataFrame({"loss": loss}, index=pd.Index(steps, name="step")), files=["r"], format="jsonl")
+    run = RunData(
+        frame=pd.DataFrame({"loss": loss}, index=pd.Index(steps, name="step")), files=["r"], format="jsonl"
+    )
     (found,) = analyze(run, ruleset).findings
     assert found.evidence["at_scope_start"] == 2.0  # the scope (the whole run) starts at 2.0
     assert found.evidence["at_scope_start_times_one"] == 2.0
@@ -118,7 +124,7 @@ def test_one_registry_for_parser_engine_and_docs() -> None:
     table = docs.split("## Functions of the rule language", 1)[1]
     for fn in registry.values():
         assert f"| `{fn.name}` | `{fn.signature()}` |" in table and fn.doc in table
-    low, high = registry["spike"].arity
+    low, _ = registry["spike"].arity
     with pytest.raises(expr.ExprError, match=re.escape(f"spike() takes {low} argument(s), got 2")):
         expr.parse("spike(x, 3)", KINDS, set(functions.CONDITION_FUNCTIONS))
     with pytest.raises(expr.ExprError, match="unknown function median"):
@@ -163,16 +169,27 @@ checks:
 @pytest.mark.parametrize(
     ("old", "new", "field", "complaint"),
     [
-        ("condition: norm > limit", "condition: rising(norm, norm)", "condition",
-         "rising() takes window as one number, but `norm` is an array"),
-        ("condition: norm > limit", "condition: spike(limit, 3, 100)", "condition",
-         "spike() takes values as an array (one value per logged point), but `limit` is one number"),
-        ("condition: norm > limit", "condition: count(norm > limit, step)", "condition",
-         "count() takes window as one number, but `step` is an array"),
+        (
+            "condition: norm > limit",
+            "condition: rising(norm, norm)",
+            "condition",
+            "rising() takes window as one number, but `norm` is an array",
+        ),
+        (
+            "condition: norm > limit",
+            "condition: spike(limit, 3, 100)",
+            "condition",
+            "spike() takes values as an array (one value per logged point), but `limit` is one number",
+        ),
+        (
+            "condition: norm > limit",
+            "condition: count(norm > limit, step)",
+            "condition",
+            "count() takes window as one number, but `step` is an array",
+        ),
         ("for: 100", "for: step", "for", "expected one number (a window in steps), but `step` is an array"),
         ("median(norm)}", "norm * 2}", "evidence.grad_norm_median", "expected one number"),
-        ("median(norm)}", "median(limit)}", "evidence.grad_norm_median",
-         "median() takes values as an array"),
+        ("median(norm)}", "median(limit)}", "evidence.grad_norm_median", "median() takes values as an array"),
     ],
 )
 def test_rules_check_rejects_an_ill_typed_rule_naming_file_rule_and_field(
@@ -182,7 +199,7 @@ def test_rules_check_rejects_an_ill_typed_rule_naming_file_rule_and_field(
     bad.write_text(BASE_RULE.replace(old, new), encoding="utf-8")
     result = cli("rules", "check", bad)
     assert result.code == 2, result.err
-    assert f'{bad}:' in result.err and f'rule "grad-norm-explodes", field "{field}": ' in result.err
+    assert f"{bad}:" in result.err and f'rule "grad-norm-explodes", field "{field}": ' in result.err
     assert complaint in result.err
     analyzed = cli("analyze", ROOT / "sample_logs" / "healthy", "--rules", bad, "--fail-on", "never")
     assert analyzed.code == 2 and complaint in analyzed.err  # the same schema: analyze refuses it too
@@ -197,12 +214,16 @@ def test_the_default_pack_is_well_typed() -> None:
 
 def test_a_window_that_is_not_a_number_of_steps_is_not_judged_rather_than_a_crash() -> None:
     rule = BASE_RULE.replace("condition: norm > limit", "condition: rising(norm, limit)").replace(
-        "for: 100", "for: 0")
+        "for: 100", "for: 0"
+    )
     ruleset = RuleSet()
     add_file(ruleset, load_yaml(rule, "team.yaml"), "team.yaml")
     steps = np.arange(1, 101) * 10
-    run = RunData(frame=pd.DataFrame({"grad_norm": np.linspace(1, 5, 100)}, index=pd.Index(steps, name="step")),
-                  files=["r"], format="jsonl")
+    run = RunData(
+        frame=pd.DataFrame({"grad_norm": np.linspace(1, 5, 100)}, index=pd.Index(steps, name="step")),
+        files=["r"],
+        format="jsonl",
+    )
     report = analyze(run, ruleset, rule_params={"grad-norm-explodes": {"limit": -5.0}})
     (skipped,) = [n for n in report.not_evaluated if n.rule == "grad-norm-explodes"]
     assert "a window of -5 steps" in skipped.reason
