@@ -7,13 +7,14 @@ steps, resumed launches whose steps overlap — may crash the engine or break th
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from helpers.schemas import validated
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lossdoctor.engine import analyze, load_default
@@ -113,3 +114,62 @@ def test_dino_global_at_zero_mid_warmup_is_judged_not_a_crash(warmup: int) -> No
     found = [f for f in report.findings if f.rule == "dino-not-improving"]
     assert found and found[0].evidence["dino_global_at_mid_warmup"] == 0.0
     validated(render(report), "report")
+
+
+ARRAY_LEAVES = ["x", "y"]
+SCALAR_LEAVES = ["k", "0", "1", "-2.5", "1e15"]
+
+
+def _expressions(kind: str, context: str) -> st.SearchStrategy[str]:
+    """Well-typed expressions of the language, built from its registry (any function, any operator)."""
+    from lossdoctor.engine.functions import ANY, ARRAY, REGISTRY
+
+    leaves = st.sampled_from(ARRAY_LEAVES if kind == ARRAY else SCALAR_LEAVES)
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        ops = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "<", ">=", "==", "and", "or"]), inner)
+        calls = []
+        for fn in REGISTRY.values():
+            if context not in fn.contexts or (
+                fn.result([ARRAY] * len(fn.args)) != kind and fn.returns != "same"
+            ):
+                continue
+            kinds = [k if k != ANY else kind for _, k in fn.args]
+            args = [
+                inner if k == kind else st.sampled_from(ARRAY_LEAVES if k == ARRAY else SCALAR_LEAVES)
+                for k in kinds
+            ]
+            calls.append(st.tuples(*args).map(lambda a, name=fn.name: f"{name}({', '.join(a)})"))
+        return st.one_of(
+            ops.map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            inner.map(lambda e: f"(not {e})"),
+            inner.map(lambda e: f"(-{e})"),
+            *calls,
+        )
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example(source="(not spike(x, k, k))", values=[1.0, 2.0], k=1e300)  # found by a longer run: OverflowError
+@example(source="(not count(x, k))", values=[0.0], k=1e300)
+@given(
+    source=st.one_of(_expressions("array", "condition"), _expressions("scalar", "evidence")),
+    values=st.lists(st.sampled_from(HOSTILE_VALUES), min_size=0, max_size=12),
+    k=st.sampled_from(HOSTILE_VALUES),
+)
+def test_no_expression_raises_on_hostile_values(source: str, values: list[float], k: float) -> None:
+    """Whatever a well-typed expression meets, it gives a value (NaN, inf) or says it cannot judge."""
+    from lossdoctor.engine import expr, functions
+
+    kinds = {"x": "array", "y": "array", "k": "scalar"}
+    try:
+        parsed = expr.parse(source, kinds, set(functions.REGISTRY))
+    except expr.ExprError:
+        return  # an ill-typed combination (a scalar where an array is due) is refused at load time
+    x = np.array(values, dtype=float)
+    steps = np.cumsum(np.r_[10, np.full(max(0, len(x) - 1), 10)])[: len(x)]
+    bound = functions.condition_functions(steps, lambda label, n: None) | functions.aggregate_functions()
+    env = {"x": x, "y": x[::-1].copy(), "k": k}
+    with contextlib.suppress(functions.Unjudgeable):  # "cannot judge" is an answer, not a crash
+        parsed.evaluate(env, bound, scope={"x": np.r_[x, x], "y": np.r_[x, x], "k": k})

@@ -134,11 +134,14 @@ class Unjudgeable(Exception):
     """Raised inside an evaluation when the data cannot decide (too few points, no window)."""
 
 
+MAX_WINDOW = 1e12  # steps: longer than any run; beyond it the window arithmetic would overflow
+
+
 def _window(window: Any) -> float:
-    """A window argument as steps; a NaN, infinite or non-positive window cannot be judged."""
+    """A window argument as steps; a NaN, infinite, non-positive or astronomic window cannot be judged."""
     value = float(np.asarray(window, dtype=float))
-    if not np.isfinite(value) or value <= 0:
-        raise Unjudgeable(f"a window of {value:g} steps; expected a positive number of steps")
+    if not np.isfinite(value) or value <= 0 or value > MAX_WINDOW:
+        raise Unjudgeable(f"a window of {value:g} steps; expected a positive number up to {MAX_WINDOW:g}")
     return value
 
 
