@@ -4,6 +4,13 @@ Rule files are data written by users, so a condition is parsed, checked against
 a whitelist of node types, names and functions, and then interpreted by walking
 the tree. Nothing is ever passed to `eval`; attribute access, subscripts,
 lambdas, comprehensions and unknown names are errors at load time.
+
+Semantics are numpy's on float64, so no value in a log can raise: `x / 0` is inf
+or NaN, `and`/`or`/`not` are logical and element-wise, a comparison with NaN is
+false. Each expression's kind (array or one number) is inferred at load time from
+the names' kinds and the function registry. Scope is bound explicitly: a
+scope-bound function (`start`, `early`) evaluates its argument over the rule's
+scope, so `start(x * 1)` is `start(x)`.
 """
 
 from __future__ import annotations

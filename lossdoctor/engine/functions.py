@@ -2,8 +2,11 @@
 
 Condition functions work on arrays aligned to the rule's logged points (the
 steps of one evaluation); aggregates reduce a stretch to one number for the
-evidence. `schema.py` checks rule files against these names, `evaluate.py`
-binds them to a run.
+evidence. `REGISTRY` is the one description of them (name, arity, array or
+scalar arguments, result, a line of doc): the parser (expr.py) checks calls and
+infers kinds from it, `rules check` (schema.py, lint.py) refuses ill-typed
+rules with it, and docs/rules.md renders it. `evaluate.py` binds them to a run.
+Every function answers NaN, or raises `Unjudgeable`, rather than crashing.
 """
 
 from __future__ import annotations
