@@ -179,3 +179,18 @@ def test_a_valid_window_size_is_the_smoothing(
     )
     result = cli("analyze", run, "--format", "json", "--fail-on", "never")
     assert json.loads(result.out)["run"]["smoothing"]["value"] == value
+
+
+@pytest.mark.parametrize(
+    ("flag", "complaint"),
+    [
+        ("ga=0", "expected at least 1"),
+        ("warmup_steps=-10", "expected at least 0"),
+        ("kl_weight=-1", "at least 0"),
+    ],
+)
+def test_run_parameters_on_the_command_line_use_the_same_checks(
+    cli: Callable[..., Result], flag: str, complaint: str
+) -> None:
+    result = cli("analyze", SAMPLE, "--param", flag, "--fail-on", "never")
+    assert result.code == 2 and complaint in result.err and "--param" in result.err, result.err

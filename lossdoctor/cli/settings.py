@@ -112,12 +112,23 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
                     "(thresholds are RULE.PARAM=VALUE)",
                     field="--param",
                 )
-            run[name] = typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None)
+            run[name] = _run_param(name, typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None), item)
             continue
         rule_name, _, param = name.rpartition(".")
         value = checked_threshold(ruleset, rule_name, param, raw, "--param", None)
         rules.setdefault(rule_name, {})[param] = value
     return run, rules
+
+
+def _run_param(name: str, value: Any, item: str) -> Any:
+    """A run parameter from `--param`, held to the schema's range (ga >= 1, warmup_steps >= 0, ...)."""
+    from lossdoctor.engine.schema import RUN_PARAM_SPECS, param_problem
+
+    kind, least = RUN_PARAM_SPECS[name]
+    problem = param_problem(kind, value, least)
+    if problem is not None:
+        raise UsageError(f"--param {item}: {problem}", field="--param")
+    return value
 
 
 def typed(raw: str, kind: str, where: str, source: str | None) -> Any:
