@@ -233,12 +233,12 @@ class _Interpreter:
         """
         is_and = isinstance(node.op, ast.And)
         combine = np.logical_and if is_and else np.logical_or
-        result = np.asarray(self.visit(node.values[0])).astype(bool)
+        result = np.asarray(self.visit(node.values[0])).astype(bool, copy=False)
         for operand in node.values[1:]:
             settled = not result.any() if is_and else bool(result.all())
             if settled:
                 return result
-            result = combine(result, np.asarray(self.visit(operand)).astype(bool))
+            result = combine(result, np.asarray(self.visit(operand)).astype(bool, copy=False))
         return result
 
     def _compare(self, node: ast.Compare) -> Any:
