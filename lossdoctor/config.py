@@ -138,13 +138,12 @@ def _params(raw: Any, where: str) -> dict[str, Any]:
             raise ConfigError(
                 f"unknown run parameter; known: {', '.join(RUN_PARAMS)}", file=where, field=f"params.{name}"
             )
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or (kind is int and value != int(value)):
-            raise ConfigError(
-                f"expected {'an integer' if kind is int else 'a number'}, got {value!r}",
-                file=where,
-                field=f"params.{name}",
-            )
+        from lossdoctor.engine.schema import RUN_PARAM_SPECS, param_problem
+
+        spec, least = RUN_PARAM_SPECS[name]
+        problem = param_problem(spec, value, least)
+        if problem is not None:
+            raise ConfigError(problem, file=where, field=f"params.{name}")
         out[name] = kind(value)
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -40,6 +41,9 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Print a traceback on internal errors (any command: lossdoctor --debug …)."
     ),
 ) -> None:
     """lossdoctor: find the red flags in a training log."""
@@ -88,14 +92,20 @@ def run(argv: Sequence[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else OK
 
 
+def rerun_with_debug(args: Sequence[str]) -> str:
+    """The command line again with the root `--debug` flag, which every command accepts."""
+    return "lossdoctor --debug " + shlex.join(a for a in args if a != "--debug")
+
+
 def _bug_report(args: Sequence[str]) -> None:
     kind, value, _ = sys.exc_info()
     typer.echo(
         "lossdoctor: unexpected error (this is a bug in lossdoctor, not in your run).\n"
         f"  error: {kind.__name__ if kind else '?'}: {value}\n"
         "  Please report it with: the command line, the lossdoctor version, and the traceback that\n"
-        "  `--debug` prints (rerun with --debug), plus the log file if you can share it.\n"
-        f"  command: lossdoctor {' '.join(args)}\n"
+        f"  this prints: {rerun_with_debug(args)}\n"
+        "  plus the log file if you can share it.\n"
+        f"  command: lossdoctor {shlex.join(args)}\n"
         f"  version: lossdoctor {__version__}, Python {platform.python_version()}, {platform.platform()}",
         err=True,
     )

@@ -86,12 +86,14 @@ def checked_threshold(
         raise UsageError(
             f"rule {rule_name} has no parameter {param!r}; its parameters: {known}", file=source, field=where
         )
+    from lossdoctor.engine.schema import param_problem, param_value
+
     if isinstance(value, str):
-        return typed(value, spec.type, where, source)
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if (spec.type == "bool") != isinstance(value, bool) or (spec.type != "bool" and not number):
-        raise UsageError(f"expected a {spec.type}, got {value!r}", file=source, field=where)
-    return value
+        value = typed(value, spec.type, where, source)
+    problem = param_problem(spec.type, value)
+    if problem is not None:
+        raise UsageError(problem, file=source, field=where)
+    return param_value(spec.type, value)
 
 
 def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -110,12 +112,23 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
                     "(thresholds are RULE.PARAM=VALUE)",
                     field="--param",
                 )
-            run[name] = typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None)
+            run[name] = _run_param(name, typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None), item)
             continue
         rule_name, _, param = name.rpartition(".")
         value = checked_threshold(ruleset, rule_name, param, raw, "--param", None)
         rules.setdefault(rule_name, {})[param] = value
     return run, rules
+
+
+def _run_param(name: str, value: Any, item: str) -> Any:
+    """A run parameter from `--param`, held to the schema's range (ga >= 1, warmup_steps >= 0, ...)."""
+    from lossdoctor.engine.schema import RUN_PARAM_SPECS, param_problem
+
+    kind, least = RUN_PARAM_SPECS[name]
+    problem = param_problem(kind, value, least)
+    if problem is not None:
+        raise UsageError(f"--param {item}: {problem}", field="--param")
+    return value
 
 
 def typed(raw: str, kind: str, where: str, source: str | None) -> Any:

@@ -135,7 +135,10 @@ def _judge(
     judged: list[tuple[str, int]] = []
     funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     if rule.scope is not None:
-        keep = _as_mask(rule.scope.evaluate(env, funcs), steps)
+        try:
+            keep = _as_mask(rule.scope.evaluate(env, funcs), steps)
+        except functions.Unjudgeable as exc:
+            raise Skip(message("ne_unjudgeable", lang, detail=str(exc))) from None
         if not keep.any():
             raise Skip(message("ne_empty_scope", lang, scope=rule.scope.source))
         env = {
@@ -145,6 +148,9 @@ def _judge(
         steps = steps[keep]
         funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     span = float(rule.for_steps.evaluate(env, funcs))
+    if not math.isfinite(span) or span < 0:
+        detail = f"`for: {rule.for_steps.source}` is {span:g} steps"
+        raise Skip(message("ne_unjudgeable", lang, detail=detail))
     interval = windows.typical_interval(steps)
     if span > 0 and windows.points_in(span, interval) < windows.MIN_POINTS:
         raise Skip(
@@ -300,17 +306,13 @@ def _finding(
     signals: set[str],
 ) -> Finding:
     cut = {
-        k: (
-            functions.stretch_view(v, first, last)
-            if isinstance(v, np.ndarray) and v.shape == steps.shape
-            else v
-        )
+        k: (v[first : last + 1] if isinstance(v, np.ndarray) and v.shape == steps.shape else v)
         for k, v in env.items()
     }
     aggregates = functions.aggregate_functions()
     evidence: dict[str, float | int | str] = {"points": last - first + 1}
     for name, expression in rule.evidence.items():
-        evidence[name] = _number(expression.evaluate(cut, aggregates))
+        evidence[name] = _number(expression.evaluate(cut, aggregates, scope=env))
     smoothing = params.get("smoothing")
     if (
         rule.smoothing == "spikes"
@@ -321,13 +323,13 @@ def _finding(
         evidence["smoothing"] = message("ev_smoothing", lang, n=smoothing.value)
     severity, text = rule.severity, rule.text
     for override in rule.severity_when:
-        if bool(override.when.evaluate(cut, aggregates)):
+        if bool(override.when.evaluate(cut, aggregates, scope=env)):
             severity, text = override.severity, override.text or text
             break
     if severity != "info":
         signals.add(rule.id)
         for name, expression in rule.signals.items():
-            if bool(expression.evaluate(cut, aggregates)):
+            if bool(expression.evaluate(cut, aggregates, scope=env)):
                 signals.add(name)
     chosen: Text = text.get(lang) or text["en"]
     branch = branch_of_tag(tag) if tag else rule.branch

@@ -2,13 +2,18 @@
 
 Condition functions work on arrays aligned to the rule's logged points (the
 steps of one evaluation); aggregates reduce a stretch to one number for the
-evidence. `schema.py` checks rule files against these names, `evaluate.py`
-binds them to a run.
+evidence. `REGISTRY` is the one description of them (name, arity, array or
+scalar arguments, result, a line of doc): the parser (expr.py) checks calls and
+infers kinds from it, `rules check` (schema.py, lint.py) refuses ill-typed
+rules with it, and docs/rules.md renders it. `evaluate.py` binds them to a run.
+Every function answers NaN, or raises `Unjudgeable`, rather than crashing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -17,34 +22,111 @@ from lossdoctor.engine import windows
 
 RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step"})
 RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight"})
-CONDITION_FUNCTIONS = frozenset(
-    {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median"}
-)
-AGGREGATES = frozenset(
-    {
-        "abs",
-        "min",
-        "max",
-        "median",
-        "mean",
-        "first",
-        "last",
-        "head",
-        "tail",
-        "start",
-        "early",
-        "share",
-        "points",
-    }
-)
 
-# How many arguments each function takes (min, max): a wrong count is a rule-file error, not a crash.
-ARITY: dict[str, tuple[int, int]] = {
-    "abs": (1, 1), "min": (1, 8), "max": (1, 8), "rising": (2, 4), "decreasing": (2, 4),
-    "not_decreasing": (2, 4), "spike": (3, 3), "count": (2, 2), "early_median": (2, 2),
-    "median": (1, 1), "mean": (1, 1), "first": (1, 1), "last": (1, 1), "head": (1, 1), "tail": (1, 1),
-    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2),
+ARRAY, SCALAR, ANY = "array", "scalar", "any"
+CONDITION, EVIDENCE = "condition", "evidence"
+# The kind of every name a rule sees besides its metrics (arrays) and parameters (scalars).
+NAME_KINDS = {"step": ARRAY} | {name: SCALAR for name in (RUN_NAMES - {"step"}) | RUN_PARAMS}
+
+
+@dataclass(frozen=True)
+class Function:
+    """One function of the rule language, as the parser, the checker and the docs all see it.
+
+    `args` are (name, kind) of the required arguments, `optional` of those that may follow;
+    `returns` is a kind, or "same" (an array when any argument is one). A `scope_bound`
+    function evaluates its first argument over the rule's whole scope, not the stretch;
+    a `reduces_alone` one (min, max) reduces a single argument to one number.
+    """
+
+    name: str
+    args: tuple[tuple[str, str], ...]
+    optional: tuple[tuple[str, str], ...]
+    returns: str
+    contexts: frozenset[str]
+    doc: str
+    scope_bound: bool = False
+    reduces_alone: bool = False
+
+    @property
+    def arity(self) -> tuple[int, int]:
+        return len(self.args), len(self.args) + len(self.optional)
+
+    def signature(self) -> str:
+        shown = [f"{n}: {k}" for n, k in self.args] + [f"[{n}: {k}]" for n, k in self.optional]
+        if self.reduces_alone:
+            shown = [f"{self.args[0][0]}: {self.args[0][1]}", "…"]
+        return f"{self.name}({', '.join(shown)})"
+
+    def returns_text(self) -> str:
+        if self.reduces_alone:
+            return "scalar (one argument); else array if any argument is one"
+        return "array if any argument is one, else scalar" if self.returns == "same" else self.returns
+
+    def argument(self, index: int) -> tuple[str, str]:
+        every = self.args + self.optional
+        return every[min(index, len(every) - 1)]
+
+    def result(self, kinds: list[str]) -> str:
+        """The kind of a call's result, given its arguments' kinds."""
+        if self.reduces_alone and len(kinds) == 1:
+            return SCALAR
+        if self.returns == "same":
+            return ARRAY if ARRAY in kinds else SCALAR
+        return self.returns
+
+
+def _fn(name: str, args: str, returns: str, where: str, doc: str, **flags: bool) -> Function:
+    """Registry shorthand: `args` like "values:array window:scalar ?min_change:scalar" (? = optional)."""
+    specs = [tuple(a.lstrip("?").split(":")) for a in args.split()]
+    marks = [a.startswith("?") for a in args.split()]
+    required = tuple((n, k) for (n, k), opt in zip(specs, marks, strict=True) if not opt)
+    optional = tuple((n, k) for (n, k), opt in zip(specs, marks, strict=True) if opt)
+    contexts = frozenset({CONDITION, EVIDENCE} if where == "both" else {where})
+    return Function(name, required, optional, returns, contexts, doc, **flags)
+
+
+_MANY = " ".join(f"?x{i}:any" for i in range(2, 9))
+_TREND = "over trailing windows of `window` steps (min relative change, min Kendall tau optional)"
+REGISTRY: dict[str, Function] = {
+    f.name: f
+    for f in (
+        _fn("abs", "x:any", "same", "both", "absolute value, element-wise"),
+        _fn("min", f"x:any {_MANY}", "same", "both",
+            "one argument: its smallest value; several: the element-wise smallest; NaN is skipped, "
+            "all NaN gives NaN", reduces_alone=True),
+        _fn("max", f"x:any {_MANY}", "same", "both",
+            "one argument: its largest value; several: the element-wise largest; NaN is skipped, "
+            "all NaN gives NaN", reduces_alone=True),
+        _fn("rising", "values:array window:scalar ?min_change:scalar ?min_tau:scalar", ARRAY, CONDITION,
+            f"true where the values rise {_TREND}"),
+        _fn("decreasing", "values:array window:scalar ?min_change:scalar ?min_tau:scalar", ARRAY,
+            CONDITION, f"true where the values fall {_TREND}"),
+        _fn("not_decreasing", "values:array window:scalar ?min_change:scalar ?min_tau:scalar", ARRAY,
+            CONDITION, f"true where the values do not fall {_TREND}"),
+        _fn("spike", "values:array factor:scalar window:scalar", ARRAY, CONDITION,
+            "true at a point above `factor` times the median of the previous `window` steps"),
+        _fn("count", "mask:array window:scalar", ARRAY, CONDITION,
+            "how many points of `mask` held in the trailing `window` steps"),
+        _fn("early_median", "values:array share:scalar", SCALAR, CONDITION,
+            "median of the finite values in the first `share` of the run's steps (3 points at least)"),
+        _fn("median", "values:array", SCALAR, EVIDENCE, "median of the stretch's finite values"),
+        _fn("mean", "values:array", SCALAR, EVIDENCE, "mean of the stretch's finite values"),
+        _fn("first", "values:array", SCALAR, EVIDENCE, "the stretch's first value"),
+        _fn("last", "values:array", SCALAR, EVIDENCE, "the stretch's last value"),
+        _fn("head", "values:array", SCALAR, EVIDENCE, "median of the stretch's first third (a robust start)"),
+        _fn("tail", "values:array", SCALAR, EVIDENCE, "median of the stretch's last third (a robust end)"),
+        _fn("start", "values:array", SCALAR, EVIDENCE,
+            "median of the first 3 points of the rule's scope, not of the stretch", scope_bound=True),
+        _fn("early", "values:array share:scalar", SCALAR, EVIDENCE,
+            "median of the first `share` of the rule's scope (3 points at least)", scope_bound=True),
+        _fn("share", "mask:array", SCALAR, EVIDENCE, "share of the stretch's points where `mask` is true"),
+        _fn("points", "values:array", SCALAR, EVIDENCE, "how many points the stretch holds"),
+    )
 }  # fmt: skip
+CONDITION_FUNCTIONS = frozenset(n for n, f in REGISTRY.items() if CONDITION in f.contexts)
+AGGREGATES = frozenset(n for n, f in REGISTRY.items() if EVIDENCE in f.contexts)
+WINDOW_FUNCTIONS = frozenset({"min", "max"})  # what `for:` and a window argument may call
 
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.
 RISING = (0.05, 0.3)
@@ -52,7 +134,43 @@ DECREASING = (0.01, 0.1)
 
 
 class Unjudgeable(Exception):
-    """Raised inside an evaluation when the data cannot decide (too few points)."""
+    """Raised inside an evaluation when the data cannot decide (too few points, no window)."""
+
+
+MAX_WINDOW = 1e12  # steps: longer than any run; beyond it the window arithmetic would overflow
+
+
+def _window(window: Any) -> float:
+    """A window argument as steps; a NaN, infinite, non-positive or astronomic window cannot be judged."""
+    value = float(np.asarray(window, dtype=float))
+    if not np.isfinite(value) or value <= 0 or value > MAX_WINDOW:
+        raise Unjudgeable(f"a window of {value:g} steps; expected a positive number up to {MAX_WINDOW:g}")
+    return value
+
+
+def _floats(values: Any, steps: np.ndarray) -> np.ndarray:
+    """An array argument aligned to the steps (a scalar where an array is due is broadcast)."""
+    arr = np.asarray(values, dtype=float)
+    return arr if arr.shape == steps.shape else np.broadcast_to(arr, steps.shape)
+
+
+def extreme(pick: Callable[[Any, Any], Any], reduce_nan: Callable[[np.ndarray], Any]) -> Callable[..., Any]:
+    """min/max, the same in conditions and evidence: NaN is skipped, and only all-NaN gives NaN."""
+
+    def fn(*args: Any) -> Any:
+        if len(args) > 1:
+            return reduce(pick, args)
+        arr = np.asarray(args[0], dtype=float)
+        if arr.size == 0 or bool(np.all(np.isnan(arr))):
+            return float("nan")
+        return float(reduce_nan(arr))
+
+    return fn
+
+
+def shared_functions() -> dict[str, Callable[..., Any]]:
+    """The functions of both contexts, one implementation each."""
+    return {"abs": np.abs, "min": extreme(np.fmin, np.nanmin), "max": extreme(np.fmax, np.nanmax)}
 
 
 def condition_functions(
@@ -61,39 +179,36 @@ def condition_functions(
     """Bind the condition functions to one run's steps."""
 
     def _trend(kind: str, defaults: tuple[float, float]) -> Callable[..., np.ndarray]:
-        def fn(values: np.ndarray, window: float, *thresholds: float) -> np.ndarray:
-            min_change, min_tau = (list(thresholds) + list(defaults)[len(thresholds) :])[:2]
-            result = windows.trend(
-                steps, np.asarray(values, dtype=float), float(window), kind, min_change, min_tau
-            )
-            on_judged(f"{kind} over {window:g} steps", result.judged)
+        def fn(values: Any, window: Any, *thresholds: Any) -> np.ndarray:
+            span = _window(window)
+            min_change, min_tau = ([float(t) for t in thresholds] + list(defaults)[len(thresholds) :])[:2]
+            result = windows.trend(steps, _floats(values, steps), span, kind, min_change, min_tau)
+            on_judged(f"{kind} over {span:g} steps", result.judged)
             return result.covered
 
         return fn
 
-    def spike(values: np.ndarray, factor: float, window: float) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
-        level = windows.trailing_median(steps, values, float(window))
-        with np.errstate(invalid="ignore"):
-            return (level > 0) & (values > factor * level)
+    def spike(values: Any, factor: Any, window: Any) -> np.ndarray:
+        values = _floats(values, steps)
+        level = windows.trailing_median(steps, values, _window(window))
+        with np.errstate(invalid="ignore", over="ignore"):
+            return (level > 0) & (values > float(factor) * level)
 
-    def count(mask: np.ndarray, window: float) -> np.ndarray:
-        return windows.trailing_count(steps, np.asarray(mask, dtype=bool), float(window))
+    def count(mask: Any, window: Any) -> np.ndarray:
+        flags = np.broadcast_to(np.asarray(mask).astype(bool), steps.shape)
+        return windows.trailing_count(steps, flags, _window(window))
 
-    def early_median(values: np.ndarray, share: float) -> float:
-        values = np.asarray(values, dtype=float)
+    def early_median(values: Any, share: Any) -> float:
+        values = _floats(values, steps)
         if len(steps) == 0:
             raise Unjudgeable("no points")
-        cut = steps[0] + share * (steps[-1] - steps[0])
+        cut = steps[0] + float(share) * (steps[-1] - steps[0])
         early = values[(steps <= cut) & np.isfinite(values)]
         if len(early) < windows.MIN_POINTS:
             raise Unjudgeable(f"fewer than {windows.MIN_POINTS} points in the first {share:.0%} of the run")
         return float(np.median(early))
 
-    return {
-        "abs": np.abs,
-        "min": lambda *a: np.minimum.reduce(a) if len(a) > 1 else np.nanmin(a[0]),
-        "max": lambda *a: np.maximum.reduce(a) if len(a) > 1 else np.nanmax(a[0]),
+    return shared_functions() | {
         "rising": _trend("rising", RISING),
         "decreasing": _trend("decreasing", DECREASING),
         "not_decreasing": _trend("not_decreasing", DECREASING),
@@ -103,61 +218,47 @@ def condition_functions(
     }
 
 
-class StretchArray(np.ndarray):
-    """A stretch's values that remember the whole scope they were cut from (for `start`)."""
-
-    scope: np.ndarray
-
-
-def stretch_view(values: np.ndarray, first: int, last: int) -> StretchArray:
-    """Cut `values[first:last+1]` keeping a reference to the full array."""
-    view = np.asarray(values[first : last + 1]).view(StretchArray)
-    view.scope = values
-    return view
-
-
 def aggregate_functions() -> dict[str, Callable[..., Any]]:
-    """Reductions over one stretch, for evidence and signals."""
+    """Reductions over one stretch, for evidence and signals (`start`, `early`: over the scope)."""
 
-    def _finite(a: Any) -> np.ndarray:
-        arr = np.atleast_1d(np.asarray(a, dtype=float))
-        return arr[np.isfinite(arr)]
+    def _all(a: Any) -> np.ndarray:
+        return np.atleast_1d(np.asarray(a, dtype=float))
 
     def _reduce(fn: Callable[[np.ndarray], Any]) -> Callable[[Any], float]:
         def wrapped(a: Any) -> float:
-            arr = _finite(a)
+            arr = _all(a)
+            arr = arr[np.isfinite(arr)]
             return float(fn(arr)) if len(arr) else float("nan")
 
         return wrapped
 
+    def _end(a: Any, index: int) -> float:
+        arr = _all(a)
+        return float(arr[index]) if len(arr) else float("nan")
+
     def _third(a: Any, *, first: bool) -> np.ndarray:
         """The first or last third of a stretch (at least one point): robust ends for evidence."""
-        arr = np.atleast_1d(np.asarray(a, dtype=float))
+        arr = _all(a)
         size = max(1, len(arr) // 3)
         return arr[:size] if first else arr[-size:]
 
-    def start(a: Any) -> float:
-        """Robust level where the rule's scope begins: median of its first 3 points."""
-        base = getattr(a, "scope", a)
-        return _reduce(np.median)(np.asarray(base, dtype=float)[: windows.MIN_POINTS])
-
-    def early(a: Any, share: float) -> float:
+    def early(a: Any, share: Any) -> float:
         """Median of the first `share` of the scope's points (a robust early level)."""
-        base = np.asarray(getattr(a, "scope", a), dtype=float)
-        return _reduce(np.median)(base[: max(windows.MIN_POINTS, int(len(base) * share))])
+        part = float(share)
+        if not np.isfinite(part):
+            return float("nan")
+        base = _all(a)
+        return _reduce(np.median)(base[: max(windows.MIN_POINTS, int(len(base) * min(max(part, 0.0), 1.0)))])
 
-    return {
-        "abs": np.abs,
-        "min": lambda *a: np.minimum.reduce(a) if len(a) > 1 else _reduce(np.min)(a[0]),
-        "max": lambda *a: np.maximum.reduce(a) if len(a) > 1 else _reduce(np.max)(a[0]),
+    return shared_functions() | {
         "median": _reduce(np.median),
         "mean": _reduce(np.mean),
-        "first": lambda a: float(np.atleast_1d(a)[0]),
-        "last": lambda a: float(np.atleast_1d(a)[-1]),
+        "first": lambda a: _end(a, 0),
+        "last": lambda a: _end(a, -1),
         "head": lambda a: _reduce(np.median)(_third(a, first=True)),
         "tail": lambda a: _reduce(np.median)(_third(a, first=False)),
-        "start": start,
+        "start": lambda a: _reduce(np.median)(_all(a)[: windows.MIN_POINTS]),
         "early": early,
-        "share": lambda a: float(np.mean(np.atleast_1d(a).astype(bool))),
-        "points": lambda a: float(len(np.atleast_1d(a))),
+        "share": lambda a: float(np.mean(np.atleast_1d(a).astype(bool))) if np.size(a) else float("nan"),
+        "points": lambda a: float(np.size(a)),
     }

@@ -12,11 +12,17 @@ import ast
 import math
 from typing import Any
 
-from lossdoctor.engine.expr import Expr, parse
-from lossdoctor.engine.functions import RUN_NAMES, RUN_PARAMS
-from lossdoctor.engine.schema import CheckRule
+from lossdoctor.engine.expr import Expr, ExprError, parse
+from lossdoctor.engine.functions import REGISTRY, RUN_NAMES, RUN_PARAMS, WINDOW_FUNCTIONS, shared_functions
+from lossdoctor.engine.schema import CheckRule, rule_kinds
 
-WINDOW_ARG = {"rising": 1, "decreasing": 1, "not_decreasing": 1, "spike": 2, "count": 1}
+# The argument of each function that is a window in steps, from the registry.
+WINDOW_ARG = {
+    fn.name: index
+    for fn in REGISTRY.values()
+    for index, (arg, _) in enumerate(fn.args + fn.optional)
+    if arg == "window"
+}
 
 
 def window_problems(rule: CheckRule) -> list[str]:
@@ -40,8 +46,8 @@ def _value(expression: Expr, defaults: dict[str, Any]) -> float | None:
     if expression.names & (RUN_NAMES | RUN_PARAMS):
         return None
     try:
-        value = float(expression.evaluate(defaults, {"min": min, "max": max}))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        value = float(expression.evaluate(defaults, shared_functions()))
+    except (KeyError, TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
 
@@ -57,6 +63,10 @@ def _call_windows(rule: CheckRule, defaults: dict[str, Any]) -> list[tuple[str, 
                 if len(node.args) <= index:
                     continue  # the schema reports a wrong argument count
                 source = ast.unparse(node.args[index])
-                names = set(defaults) | RUN_NAMES | RUN_PARAMS
-                found.append((ast.unparse(node), _value(parse(source, names, {"min", "max"}), defaults)))
+                try:
+                    window = parse(source, rule_kinds(rule.params, rule.metrics), set(WINDOW_FUNCTIONS))
+                except ExprError:  # a window computed from other functions is left to the run
+                    found.append((ast.unparse(node), None))
+                    continue
+                found.append((ast.unparse(node), _value(window, defaults)))
     return found

@@ -12,8 +12,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossdoctor.engine import expr as exprs
-from lossdoctor.engine.functions import RUN_NAMES, RUN_PARAMS
-from lossdoctor.engine.schema import LANGS, PARAM_TYPES, SEVERITIES, TEXT_FIELDS, CheckRule, Problems, Text
+from lossdoctor.engine.functions import WINDOW_FUNCTIONS
+from lossdoctor.engine.schema import (
+    LANGS,
+    SEVERITIES,
+    TEXT_FIELDS,
+    CheckRule,
+    Problems,
+    Text,
+    one_number,
+    param_problem,
+    param_value,
+    rule_kinds,
+)
 from lossdoctor.engine.yamlfile import LineDict
 
 OVERRIDE_FIELDS = {"params", "severity", "tolerance", "for", "text", "summary"}
@@ -101,11 +112,11 @@ def _params(rule: CheckRule, raw: Any, problems: Problems, line: int) -> dict[st
                 f"params.{name}",
             )
             continue
-        kinds = PARAM_TYPES[spec.type]
-        if not isinstance(value, kinds) or (spec.type != "bool" and isinstance(value, bool)):
-            problems.add(line, f"expected a {spec.type}, got {value!r}", rule.id, f"params.{name}")
+        problem = param_problem(spec.type, value)
+        if problem is not None:
+            problems.add(line, problem, rule.id, f"params.{name}")
             continue
-        params[name] = dataclasses.replace(spec, default=value)
+        params[name] = dataclasses.replace(spec, default=param_value(spec.type, value))
     return params
 
 
@@ -118,7 +129,9 @@ def _window(rule: CheckRule, raw: Any, problems: Problems, line: int) -> exprs.E
         problems.add(line, f"expected a step count such as 200, got {raw!r}", rule.id, "for")
         return rule.for_steps
     try:
-        return exprs.parse(str(raw), set(rule.params) | RUN_NAMES | RUN_PARAMS, {"min", "max"})
+        parsed = exprs.parse(str(raw), rule_kinds(rule.params, rule.metrics), set(WINDOW_FUNCTIONS))
+        one_number(parsed, "a window in steps")
+        return parsed
     except exprs.ExprError as exc:
         problems.add(line, f"expected a step count such as 200 ({exc})", rule.id, "for")
         return rule.for_steps

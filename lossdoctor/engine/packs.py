@@ -7,6 +7,7 @@ works after a plain `pip install`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,7 @@ from lossdoctor.errors import RuleFileError
 
 FILE_FIELDS = {"pack", "extends", "overrides", "disable", "checks", "diagnoses", "checklist", "overview"}
 PACKS = ("default", "none")
+OVERVIEW_FIELDS = {"metric", "good", "low", "high"}
 DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text"}
 
 
@@ -125,9 +127,64 @@ def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
             )
     ruleset.checks.extend(checks)
     ruleset.diagnoses.extend(_parse_diagnoses(doc.get("diagnoses", []), file))
-    ruleset.checklist.update(doc.get("checklist", {}) or {})
-    ruleset.overview.extend(doc.get("overview", []) or [])
+    ruleset.checklist.update(_parse_checklist(doc.get("checklist", {}), file, _key_line(doc, "checklist")))
+    ruleset.overview.extend(_parse_overview(doc.get("overview", []), file, _key_line(doc, "overview")))
     ruleset.files.append(file)
+
+
+def _parse_checklist(raw: Any, file: str, line: int) -> dict[str, list[str]]:
+    """`checklist: {group: [metric, …]}`: the §8 keys the coverage section looks for."""
+    problems = Problems(file)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(line, "expected a mapping of group: [metric, …]", None, "checklist")
+        problems.raise_if_any()
+    out: dict[str, list[str]] = {}
+    for group, names in raw.items():
+        where = f"checklist.{group}"
+        if not isinstance(group, str) or not isinstance(names, list) or not all(
+            isinstance(n, str) and n for n in names
+        ):
+            problems.add(_key_line(raw, str(group)), "expected a group name and a list of metric names",
+                         None, where)
+            continue
+        out[group] = list(names)
+    problems.raise_if_any()
+    return out
+
+
+def _parse_overview(raw: Any, file: str, line: int) -> list[dict[str, Any]]:
+    """`overview: [{metric, good, low, high}, …]`: what the metrics overview shows and its normal range."""
+    problems = Problems(file)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add(line, "expected a list of {metric: NAME, good: falling|rising, low: N, high: N}",
+                     None, "overview")
+        problems.raise_if_any()
+    for index, entry in enumerate(raw):
+        where = f"overview[{index}]"
+        entry_line = entry.line if isinstance(entry, LineDict) else line
+        if not isinstance(entry, dict) or not isinstance(entry.get("metric"), str) or not entry["metric"]:
+            problems.add(entry_line, "expected {metric: NAME, good: falling|rising, low: N, high: N}",
+                         None, where)
+            continue
+        for key in sorted(set(entry) - OVERVIEW_FIELDS, key=str):
+            problems.add(entry_line, f"unknown field; known: {', '.join(sorted(OVERVIEW_FIELDS))}",
+                         None, f"{where}.{key}")
+        if entry.get("good", "falling") not in ("falling", "rising"):
+            problems.add(entry_line, "expected falling or rising", None, f"{where}.good")
+        for key in ("low", "high"):
+            value = entry.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            ):
+                problems.add(entry_line, f"expected a number, got {value!r}"[:200], None, f"{where}.{key}")
+        if ("low" in entry) != ("high" in entry):
+            problems.add(entry_line, "a normal range needs both low and high", None, f"{where}.low")
+    problems.raise_if_any()
+    return [dict(entry) for entry in raw]
 
 
 def _key_line(doc: Any, key: str) -> int:
@@ -154,8 +211,13 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
         for key, value in lists.items():
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.add(line, "expected a list of check or signal names", rid, key)
+                lists[key] = []
         if not lists["any"] and not lists["all"] and not entry.get("coverage"):
             problems.add(line, "a diagnosis needs `any`, `all` or `coverage: true`", rid, "any")
+        if not isinstance(entry.get("coverage", False), bool):
+            problems.add(line, "expected true or false", rid, "coverage")
+        if not isinstance(entry.get("guide", ""), str):
+            problems.add(line, "expected text", rid, "guide")
         text = parse_text(entry.get("text"), problems, line, rid)
         out.append(
             DiagnosisRule(

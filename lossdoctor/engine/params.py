@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.model import Param, RunData
+from lossdoctor.model import Param, ReadWarning, RunData
 
 ALPHA_SERIES = ("dino_alpha", "alpha")
 WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)
@@ -46,10 +46,27 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
             if path.split(".")[-1] in KL_WEIGHT_KEYS and isinstance(value, int | float):
                 params["kl_weight"] = Param(float(value), f"{source} {path}")
                 break
-    smoothing = _dig(run.config, ("log_processor", "window_size"))
-    if smoothing is not None and "smoothing" not in params:
-        params["smoothing"] = Param(smoothing, f"{source} log_processor.window_size")
+    if "smoothing" not in params:
+        smoothing = _smoothing(run, source)
+        if smoothing is not None:
+            params["smoothing"] = smoothing
     return params
+
+
+def _smoothing(run: RunData, source: str) -> Param | None:
+    """MMEngine's `log_processor.window_size`: a positive int or "global"; else ignored, and said so."""
+    value = _dig(run.config, ("log_processor", "window_size"))
+    if value is None:
+        return None
+    if value == "global" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return Param(value, f"{source} log_processor.window_size")
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    warning = ReadWarning(
+        source, None, f"log_processor.window_size = {shown}: expected a positive integer or 'global'; ignored"
+    )
+    if warning not in run.warnings:
+        run.warnings.append(warning)
+    return None
 
 
 def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from lossdoctor.engine import windows
+from lossdoctor.engine.functions import REGISTRY
 from lossdoctor.engine.packs import DiagnosisRule, RuleSet, load_default
 from lossdoctor.engine.schema import CheckRule
 
@@ -39,6 +40,7 @@ def render(ruleset: RuleSet) -> str:
     parts += [_check(rule) for rule in sorted(ruleset.checks, key=lambda r: (r.file, r.line))]
     parts.append("\n## Diagnoses (§6)\n")
     parts += [_diagnosis(d) for d in ruleset.diagnoses]
+    parts.append(function_table())
     parts.append(_out_of_scope())
     return "\n".join(parts).rstrip() + "\n"
 
@@ -125,6 +127,26 @@ def _diagnosis(rule: DiagnosisRule) -> str:
             "",
         ]
     )
+
+
+def function_table() -> str:
+    """The rule language's functions, from the registry the parser and `rules check` use."""
+    rows = [
+        "\n## Functions of the rule language\n",
+        "Generated from the registry in `lossdoctor/engine/functions.py`, which the parser and",
+        "`lossdoctor rules check` read too. An *array* holds one value per logged point (a metric,",
+        "`step`); a *scalar* is one number (a parameter, `ga`, `warmup_steps`, `kl_weight`, `run_steps`,",
+        "`interval`, `first_step`, `last_step`). `rules check` infers every expression's kind and refuses",
+        "an array where one number is due (a window, `for:`, evidence, signals, `severity_when`).",
+        "Arithmetic is numpy's: `x / 0` is inf or NaN, never an error; `and`, `or`, `not` are logical and",
+        "element-wise; a comparison with NaN is false.\n",
+        "| function | arguments | returns | where | what it gives |",
+        "|---|---|---|---|---|",
+    ]
+    for fn in REGISTRY.values():
+        where = " and ".join(sorted(fn.contexts)).replace("evidence", "evidence, signals, severity_when")
+        rows.append(f"| `{fn.name}` | `{fn.signature()}` | {fn.returns_text()} | {where} | {fn.doc} |")
+    return "\n".join(rows) + "\n"
 
 
 def _out_of_scope() -> str:

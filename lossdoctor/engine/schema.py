@@ -7,11 +7,20 @@ promtool and yamllint do.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from lossdoctor.engine import expr as exprs
-from lossdoctor.engine.functions import AGGREGATES, CONDITION_FUNCTIONS, RUN_NAMES, RUN_PARAMS
+from lossdoctor.engine.functions import (
+    AGGREGATES,
+    ARRAY,
+    CONDITION_FUNCTIONS,
+    NAME_KINDS,
+    RUN_PARAMS,
+    SCALAR,
+    WINDOW_FUNCTIONS,
+)
 from lossdoctor.engine.yamlfile import LineDict
 from lossdoctor.errors import RuleFileError
 
@@ -20,6 +29,9 @@ BRANCHES = ("flow", "dino", "kl", "all", "per-tag")
 LANGS = ("en", "zh")
 TEXT_FIELDS = ("title", "cause", "remedy")
 PARAM_TYPES = {"float": (int, float), "int": (int,), "bool": (bool,)}
+MAX_PARAM = 1e12
+# The run parameters a rule may need, their type and least value (the project config checks them here).
+RUN_PARAM_SPECS = {"ga": ("int", 1.0), "warmup_steps": ("int", 0.0), "kl_weight": ("float", 0.0)}
 CHECK_FIELDS = {
     "id",
     "severity",
@@ -121,6 +133,38 @@ class Problems:
             raise err
 
 
+def param_problem(kind: str, value: Any, minimum: float | None = None) -> str | None:
+    """Why `value` cannot be a parameter of type `kind` (float, int, bool), or None when it can.
+
+    One check for a rule's defaults, a pack's overrides, the project config's params and
+    thresholds: finite, within ±1e12, an int where an int is due (2.0 is 2), true/false for a bool.
+    """
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"expected true or false, got {_short(value)}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"expected {'an integer' if kind == 'int' else 'a number'}, got {_short(value)}"
+    if not math.isfinite(value) or abs(value) > MAX_PARAM:
+        return f"expected a finite number within ±{MAX_PARAM:g}, got {_short(value)}"
+    if kind == "int" and value != int(value):
+        return f"expected an integer, got {_short(value)}"
+    if minimum is not None and value < minimum:
+        return f"expected at least {minimum:g}, got {_short(value)}"
+    return None
+
+
+def param_value(kind: str, value: Any) -> Any:
+    """A value `param_problem` accepted, as its type (an int parameter given 2.0 is 2)."""
+    if kind == "bool":
+        return bool(value)
+    return int(value) if kind == "int" else float(value) if isinstance(value, float) else value
+
+
+def _short(value: Any) -> str:
+    """A value for a message, never unbounded (a YAML alias bomb must not be printed whole)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def parse_text(raw: Any, problems: Problems, line: int, rule: str, fld: str = "text") -> dict[str, Text]:
     """`text: {en: {title, cause, remedy}, zh: {...}}`, both languages required."""
     if not isinstance(raw, dict):
@@ -199,8 +243,7 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
             rid,
             "requires",
         )
-    scalars = set(params) | RUN_NAMES | RUN_PARAMS
-    names = scalars | set(metrics)
+    names = rule_kinds(params, metrics)
     detector = entry.get("detector")
     if detector is not None and detector not in DETECTORS:
         problems.add(
@@ -213,7 +256,7 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
         entry, "condition", names, CONDITION_FUNCTIONS, problems, rid, required=detector is None
     )
     scope = _expr(entry, "scope", names, CONDITION_FUNCTIONS, problems, rid, required=False)
-    for_steps = _expr_or_number(entry, "for", scalars, problems, rid)
+    for_steps = _expr_or_number(entry, "for", names, problems, rid)
     tolerance = entry.get("tolerance", 0.0)
     if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or not 0 <= tolerance < 0.5:
         problems.add(
@@ -227,7 +270,8 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
     signals = _expr_map(entry, "signals", names, problems, rid)
     precision = entry.get("precision", {})
     if not isinstance(precision, dict) or any(
-        k not in metrics or v not in params for k, v in precision.items()
+        not isinstance(k, str) or not isinstance(v, str) or k not in metrics or v not in params
+        for k, v in precision.items()
     ):
         problems.add(
             _line(entry, line, "precision"),
@@ -238,6 +282,7 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
         precision = {}
     overrides = _parse_severity_when(entry.get("severity_when", []), problems, rid, names, line)
     text = parse_text(entry.get("text"), problems, _line(entry, line, "text"), rid)
+    guide, summary = (_text_field(entry, key, problems, rid) for key in ("guide", "summary"))
     smoothing = entry.get("smoothing", "any")
     if smoothing not in ("any", "spikes"):
         problems.add(_line(entry, line, "smoothing"), "expected any or spikes", rid, "smoothing")
@@ -261,13 +306,21 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
         severity_when=overrides,
         detector=detector,
         smoothing=str(smoothing),
-        guide=str(entry.get("guide", "")),
-        summary=str(entry.get("summary", "")),
+        guide=guide,
+        summary=summary,
         text=text,
         pack=pack,
         file=file,
         line=line,
     )
+
+
+def _text_field(entry: dict[str, Any], key: str, problems: Problems, rid: str) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        problems.add(_line(entry, 1, key), f"expected text, got {value!r}"[:200], rid, key)
+        return ""
+    return value
 
 
 def _choice(entry: dict[str, Any], key: str, options: tuple[str, ...], problems: Problems, rid: str) -> str:
@@ -293,19 +346,23 @@ def _parse_params(raw: Any, problems: Problems, line: int, rid: str) -> dict[str
     params: dict[str, ParamSpec] = {}
     for name, spec in raw.items():
         where = f"params.{name}"
-        if not name.isidentifier() or name in RUN_NAMES | RUN_PARAMS:
+        if not isinstance(name, str) or not name.isidentifier() or name in NAME_KINDS:
             problems.add(line, "expected a plain name that is not a run name", rid, where)
             continue
-        if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES or "default" not in spec:
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if not isinstance(kind, str) or kind not in PARAM_TYPES or "default" not in spec:
             problems.add(_line(spec, line), "expected {type: float|int|bool, default: value}", rid, where)
             continue
         default = spec["default"]
         kind = spec["type"]
-        ok = isinstance(default, PARAM_TYPES[kind]) and (kind == "bool" or not isinstance(default, bool))
-        if not ok or (kind != "bool" and abs(default) > 1e12):
-            problems.add(_line(spec, line), f"default {default!r} is not a {kind} in range", rid, where)
+        problem = param_problem(kind, default)
+        if problem is not None:
+            problems.add(_line(spec, line), f"default {_short(default)} is not a {kind} in range ({problem})",
+                         rid, where)
             continue
-        params[name] = ParamSpec(kind, default)
+        for key in sorted(set(spec) - {"type", "default"}, key=str):
+            problems.add(_line(spec, line), "unknown field; known: type, default", rid, f"{where}.{key}")
+        params[name] = ParamSpec(kind, param_value(kind, default))
     return params
 
 
@@ -321,7 +378,9 @@ def _parse_metrics(
     for local, spec in raw.items():
         names = [spec] if isinstance(spec, str) else spec
         if (
-            not local.isidentifier()
+            not isinstance(local, str)
+            or not local.isidentifier()
+            or local in NAME_KINDS
             or not isinstance(names, list)
             or not names
             or not all(isinstance(n, str) and n for n in names)
@@ -339,10 +398,24 @@ def _parse_metrics(
     return metrics
 
 
+def rule_kinds(params: dict[str, ParamSpec], metrics: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Every name a rule's expressions may use, with its kind: metrics are arrays, the rest numbers."""
+    return NAME_KINDS | {name: SCALAR for name in params} | {name: ARRAY for name in metrics}
+
+
+def one_number(expression: exprs.Expr, what: str) -> None:
+    """Refuse an array where the engine needs one number (a window, an evidence value, a test)."""
+    if expression.kind == ARRAY:
+        raise exprs.ExprError(
+            f"expected one number ({what}), but `{expression.source}` is an array, one value per "
+            "logged point; reduce it with median(), max(), min(), head(), tail(), …"
+        )
+
+
 def _expr(
     entry: dict[str, Any],
     key: str,
-    names: set[str],
+    names: dict[str, str],
     calls: frozenset[str],
     problems: Problems,
     rid: str,
@@ -353,14 +426,21 @@ def _expr(
     if source is None and not required:
         return None
     try:
-        return exprs.parse(str(source) if source is not None else "", names, set(calls))
+        return exprs.parse(_source(source), names, set(calls))
     except exprs.ExprError as exc:
         problems.add(_line(entry, 1, key), str(exc), rid, key)
         return None
 
 
+def _source(value: Any) -> str:
+    """An expression's text: YAML may give a number (`for: 200`); anything else is no expression."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value)
+
+
 def _expr_or_number(
-    entry: dict[str, Any], key: str, names: set[str], problems: Problems, rid: str
+    entry: dict[str, Any], key: str, names: dict[str, str], problems: Problems, rid: str
 ) -> exprs.Expr | None:
     value = entry.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -370,14 +450,16 @@ def _expr_or_number(
         problems.add(_line(entry, 1, key), f"expected a step count such as 200, got {value!r}", rid, key)
         return None
     try:
-        return exprs.parse(str(value), names, {"min", "max"})
+        parsed = exprs.parse(str(value), names, set(WINDOW_FUNCTIONS))
+        one_number(parsed, "a window in steps")
+        return parsed
     except exprs.ExprError as exc:
         problems.add(_line(entry, 1, key), f"expected a step count such as 200 ({exc})", rid, key)
         return None
 
 
 def _expr_map(
-    entry: dict[str, Any], key: str, names: set[str], problems: Problems, rid: str
+    entry: dict[str, Any], key: str, names: dict[str, str], problems: Problems, rid: str
 ) -> dict[str, exprs.Expr]:
     raw = entry.get(key, {})
     if not isinstance(raw, dict):
@@ -386,14 +468,17 @@ def _expr_map(
     out: dict[str, exprs.Expr] = {}
     for name, source in raw.items():
         try:
-            out[name] = exprs.parse(str(source), names, set(AGGREGATES))
+            if not isinstance(name, str) or not name:
+                raise exprs.ExprError("expected a name (text) for this entry")
+            out[name] = exprs.parse(_source(source), names, set(AGGREGATES))
+            one_number(out[name], f"the {key} entry {name}")
         except exprs.ExprError as exc:
             problems.add(_line(raw, 1, name), str(exc), rid, f"{key}.{name}")
     return out
 
 
 def _parse_severity_when(
-    raw: Any, problems: Problems, rid: str, names: set[str], line: int
+    raw: Any, problems: Problems, rid: str, names: dict[str, str], line: int
 ) -> tuple[SeverityWhen, ...]:
     if not isinstance(raw, list):
         problems.add(line, "expected a list of {when, severity, text}", rid, "severity_when")
@@ -407,7 +492,8 @@ def _parse_severity_when(
             )
             continue
         try:
-            when = exprs.parse(str(item.get("when", "")), names, set(AGGREGATES))
+            when = exprs.parse(_source(item.get("when", "")), names, set(AGGREGATES))
+            one_number(when, "true or false for the whole stretch")
         except exprs.ExprError as exc:
             problems.add(iline, str(exc), rid, "severity_when.when")
             continue
