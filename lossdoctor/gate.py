@@ -139,7 +139,7 @@ def unmet_requirements(report: Report, demanded: Mapping[str, tuple[str, ...]]) 
     A per-tag rule counts as run when it ran for at least one tag.
     """
     ran = {e.rule for e in report.evaluated}
-    why = {}
+    why: dict[str, str] = {}
     for item in report.not_evaluated:
         why.setdefault(item.rule, item.reason)
     unmet: list[str] = []
