@@ -198,7 +198,7 @@ class Watcher:
                 file=file,
             )
         self.formats[file] = fmt
-        self.parsers[file] = parser_for(fmt)
+        self.parsers[file] = parser_for(fmt, file)
         return True
 
     def _note_presence(self, events: list[Event]) -> None:
