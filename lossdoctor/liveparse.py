@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from lossdoctor.readers import jsonl, mmcv_json, mmcv_text, mmengine_text
 
 FOLLOWABLE = ("mmengine-scalars", "jsonl", "mmengine-text", "mmcv-text", "mmcv-json", "csv")
 SCALARS_DROP = ("step", "iter")
+PER_EPOCH = re.compile(r"Epoch\(train\)\s*\[\s*\d+\]\[\s*\d+/\s*(\d+)\]")
 
 
 @dataclass
@@ -109,6 +111,7 @@ class TextLogParser:
     def __init__(self) -> None:
         self.decimals: dict[str, int | None] = {}
         self.bad_lines = 0
+        self.per_epoch: int | None = None  # n of `Epoch(train) [e][i/n]`: a planned max_epochs in steps
 
     @property
     def precision(self) -> dict[str, float]:
@@ -122,6 +125,8 @@ class TextLogParser:
         phase, step, values = parsed
         if phase != "train" or step is None:
             return None
+        if self.per_epoch is None and (found := PER_EPOCH.search(line)):
+            self.per_epoch = int(found.group(1))
         nan = {key for key, value in values.items() if isinstance(value, float) and math.isnan(value)}
         return Row(step, {key: float(value) for key, value in values.items()}, nan, number)
 
@@ -132,6 +137,7 @@ class MmcvTextParser:
     def __init__(self) -> None:
         self.decimals: dict[str, int | None] = {}
         self.bad_lines = 0
+        self.per_epoch: int | None = None
 
     @property
     def precision(self) -> dict[str, float]:
@@ -144,6 +150,8 @@ class MmcvTextParser:
         step = mmcv_text.global_step(match)
         if step is None:
             return None
+        if match["loop"] == "Epoch" and match["n"] is not None:
+            self.per_epoch = int(match["n"])
         values = mmcv_text.pairs(match["rest"], self.decimals)
         return Row(step, values, {k for k, v in values.items() if math.isnan(v)}, number)
 
