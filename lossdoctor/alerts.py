@@ -250,7 +250,7 @@ class AlertBook:
                 info.title,
                 info.remedy,
             )
-            events.append(self._event("pending", alert, item.since_step, last=False))
+            events.append(self._event("pending", alert, item.since_step, last=False, message=item.reason))
         for key, (since, seen) in self.pending.items():
             if key in now:
                 continue

@@ -29,6 +29,7 @@ KEYS = {
     "severity": "a mapping of rule names to red, warn or info",
     "fail_on": "one of red, warn, never",
     "baseline": "a path to a baseline file (relative to the config file)",
+    "require": "a list of rule names or branches that must be evaluated (else exit 2)",
 }
 
 
@@ -50,6 +51,7 @@ class ProjectConfig:
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str | None = None
     baseline: Path | None = None
+    require: list[str] = field(default_factory=list)
 
 
 def find_config(start: Path) -> Path | None:
@@ -125,6 +127,7 @@ def parse_config(raw: Any, path: Path) -> ProjectConfig:
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"expected {KEYS['baseline']}, got {baseline!r}", file=where, field="baseline")
     config.baseline = path.parent / baseline if baseline else None
+    config.require = _strings(raw.get("require", []), where, "require")
     return config
 
 
@@ -201,4 +204,8 @@ fail_on: red
 # Findings already known in a reference run do not fail the gate
 # (record them with: lossdoctor analyze RUN --write-baseline FILE):
 # baseline: lossdoctor-baseline.json
+
+# Rules or branches that must have been evaluated: exit 2 when one could not run
+# (a broken export with no known metric then fails the gate instead of passing green):
+# require: [loss-plateau, non-finite-loss]
 """

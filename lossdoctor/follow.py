@@ -161,11 +161,17 @@ def launch_file(folder: Path) -> Path | None:
 
 
 def launches(work_dir: Path) -> list[Path]:
-    """The `<timestamp>/` launch folders of a work dir, oldest first (their names sort by time)."""
+    """The `<timestamp>/` launch folders of a work dir, oldest first (their names sort by time).
+
+    A `<timestamp>/` folder given itself is its own one launch, as `analyze` reads it: waiting
+    for a launch folder inside it would wait forever.
+    """
     try:
         entries = sorted(p for p in work_dir.iterdir() if p.is_dir() and LAUNCH_NAME.fullmatch(p.name))
     except OSError:
         return []
+    if not entries and LAUNCH_NAME.fullmatch(work_dir.name):
+        return [work_dir]
     return entries
 
 

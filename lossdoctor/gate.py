@@ -13,12 +13,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from lossdoctor.engine.packs import RuleSet
-from lossdoctor.errors import FIRED, OK, UsageError
+from lossdoctor.errors import FIRED, OK, LossdoctorError, UsageError
 from lossdoctor.model import SEVERITY_ORDER, Report
 
 BRANCHES = ("flow", "dino", "kl", "all")
 BASELINE_SCHEMA = "lossdoctor.baseline/v1"
 Identity = tuple[str, str | None]
+
+
+class RequirementError(LossdoctorError):
+    """A rule the gate requires was not evaluated on the run (exit 2, after the report is written)."""
 
 
 def choose_rules(ruleset: RuleSet, select: Iterable[str], ignore: Iterable[str], source: str) -> RuleSet:
@@ -104,6 +108,54 @@ def read_baseline(path: Path) -> set[Identity]:
     ):
         raise UsageError('expected "findings": [{"rule": …, "tag": …}]', file=str(path), field="findings")
     return {(e["rule"], e.get("tag")) for e in entries}
+
+
+def required_checks(ruleset: RuleSet, required: Iterable[str], source: str) -> dict[str, tuple[str, ...]]:
+    """What each `--require NAME` demands: a rule stands for itself, a branch for each of its checks.
+
+    Names are checked against the rules that run, so a rule required but dropped by
+    --select/--ignore is an error before any log is read, not a silent pass.
+    """
+    demanded: dict[str, tuple[str, ...]] = {}
+    checks = {c.id: c.branch for c in ruleset.checks}
+    for name in required:
+        if name in checks:
+            demanded[name] = (name,)
+        elif name in BRANCHES and any(branch == name for branch in checks.values()):
+            demanded[name] = tuple(rule for rule, branch in checks.items() if branch == name)
+        else:
+            raise UsageError(
+                f"{name!r} is not a check or branch of the rules that run "
+                "(a diagnosis cannot be required; see --select/--ignore)",
+                file=source,
+                field="require",
+            )
+    return demanded
+
+
+def unmet_requirements(report: Report, demanded: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Each required check that did not run on this report, with the reason the engine gave.
+
+    A per-tag rule counts as run when it ran for at least one tag.
+    """
+    ran = {e.rule for e in report.evaluated}
+    why: dict[str, str] = {}
+    for item in report.not_evaluated:
+        why.setdefault(item.rule, item.reason)
+    unmet: list[str] = []
+    for name, rules in demanded.items():
+        for rule in rules:
+            if rule not in ran:
+                via = "" if rule == name else f" (branch {name})"
+                unmet.append(f"{rule}{via} was not evaluated: {why.get(rule, 'it did not run')}")
+    return unmet
+
+
+def check_required(report: Report, demanded: Mapping[str, tuple[str, ...]]) -> None:
+    """Raise the gate's exit 2 when a required check did not run: a gate that checked nothing is not green."""
+    unmet = unmet_requirements(report, demanded)
+    if unmet:
+        raise RequirementError("required " + "; ".join(unmet), file=", ".join(report.run.files) or None)
 
 
 def exit_code(report: Report, fail_on: str) -> int:

@@ -5,8 +5,8 @@ arrives a few lines per poll, so here each line is parsed on its own, with the s
 choices the reader makes for the whole file: which lines are training steps, which key
 is the step, which keys are bookkeeping, what counts as a literal NaN (Python's json
 reads `NaN` and `Infinity`, and a NaN loss must reach the rules). Only append-only
-formats can be followed: JSON lines (`mmengine-scalars`, `jsonl`), MMEngine's text log
-and a wide CSV with a header.
+formats can be followed: JSON lines (`mmengine-scalars`, `jsonl`), MMEngine's text log,
+MMCV 1.x's text log and `log.json`, and a wide CSV with a header.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from lossdoctor.readers import csv as csv_reader
-from lossdoctor.readers import jsonl, mmengine_text
+from lossdoctor.readers import jsonl, mmcv_json, mmcv_text, mmengine_text
 
-FOLLOWABLE = ("mmengine-scalars", "jsonl", "mmengine-text", "csv")
+FOLLOWABLE = ("mmengine-scalars", "jsonl", "mmengine-text", "mmcv-text", "mmcv-json", "csv")
 SCALARS_DROP = ("step", "iter")
+PER_EPOCH = re.compile(r"Epoch\(train\)\s*\[\s*\d+\]\[\s*\d+/\s*(\d+)\]")
 
 
 @dataclass
@@ -108,6 +111,7 @@ class TextLogParser:
     def __init__(self) -> None:
         self.decimals: dict[str, int | None] = {}
         self.bad_lines = 0
+        self.per_epoch: int | None = None  # n of `Epoch(train) [e][i/n]`: a planned max_epochs in steps
 
     @property
     def precision(self) -> dict[str, float]:
@@ -121,8 +125,81 @@ class TextLogParser:
         phase, step, values = parsed
         if phase != "train" or step is None:
             return None
+        if self.per_epoch is None and (found := PER_EPOCH.search(line)):
+            self.per_epoch = int(found.group(1))
         nan = {key for key, value in values.items() if isinstance(value, float) and math.isnan(value)}
         return Row(step, {key: float(value) for key, value in values.items()}, nan, number)
+
+
+class MmcvTextParser:
+    """MMCV 1.x's text log: `Epoch [e][i/n]` / `Iter [i/N]` train lines, through the reader's own regex."""
+
+    def __init__(self) -> None:
+        self.decimals: dict[str, int | None] = {}
+        self.bad_lines = 0
+        self.per_epoch: int | None = None
+
+    @property
+    def precision(self) -> dict[str, float]:
+        return {key: 10.0**-d for key, d in self.decimals.items() if d is not None}
+
+    def feed(self, line: str, number: int) -> Row | None:
+        match = mmcv_text.PROGRESS.match(line.rstrip("\r\n"))
+        if match is None or (match["phase"] or "train") != "train":
+            return None
+        step = mmcv_text.global_step(match)
+        if step is None:
+            return None
+        if match["loop"] == "Epoch" and match["n"] is not None:
+            self.per_epoch = int(match["n"])
+        values = mmcv_text.pairs(match["rest"], self.decimals)
+        return Row(step, values, {k for k, v in values.items() if math.isnan(v)}, number)
+
+
+class MmcvJsonParser:
+    """MMCV 1.x's `log.json`: train lines `{"mode": "train", "epoch": e, "iter": i, ...}`.
+
+    Epoch-based runs restart `iter` every epoch; the global step is `(e-1)*n + i` with n from
+    the text log beside the file, as the reader takes it. Without that log the reader takes n
+    as the largest logged `iter`; live, that is the largest `iter` of the first epoch, known
+    when the second epoch starts, and the first epoch's steps are `iter` either way.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.precision: dict[str, float] = {}
+        self.bad_lines = 0
+        self.path = path
+        self.per_epoch: int | None = None
+        self.first_epoch: int | None = None
+        self.largest_iter = 0
+
+    def feed(self, line: str, number: int) -> Row | None:
+        if not line.strip():
+            return None
+        try:
+            obj = json.loads(line.lstrip("\ufeff"))
+        except (ValueError, RecursionError):
+            self.bad_lines += 1
+            return None
+        if not isinstance(obj, dict) or obj.get("mode") != "train" or not _is_int(obj.get("iter")):
+            return None  # the env/config line, or a val line
+        epoch = obj.get("epoch", 1)
+        step = self._step(int(epoch) if _is_int(epoch) else 1, int(obj["iter"]))
+        values, nan = _numbers(obj, ("iter", "mode"))
+        return Row(step, values, nan, number)
+
+    def _step(self, epoch: int, iteration: int) -> int:
+        if self.first_epoch is None:
+            self.first_epoch = epoch
+        if epoch == self.first_epoch:
+            self.largest_iter = max(self.largest_iter, iteration)
+            return iteration
+        if self.per_epoch is None:
+            beside = mmcv_json.iters_per_epoch_beside(Path(self.path))
+            self.per_epoch = beside if beside is not None else self.largest_iter
+        if iteration > self.per_epoch:  # an iteration-based run: `iter` is the global step
+            return iteration
+        return (epoch - 1) * self.per_epoch + iteration
 
 
 class CsvParser:
@@ -178,16 +255,24 @@ def _float(cell: str) -> float | None:
         return None
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def parser_for(fmt: str) -> LineParser:
+def parser_for(fmt: str, path: str = "") -> LineParser:
     """The line parser of a followable format (the caller checked it is one)."""
     if fmt in ("mmengine-scalars", "jsonl"):
         return JsonLinesParser(fmt)
     if fmt == "mmengine-text":
         return TextLogParser()
+    if fmt == "mmcv-text":
+        return MmcvTextParser()
+    if fmt == "mmcv-json":
+        return MmcvJsonParser(path)
     if fmt == "csv":
         return CsvParser()
     raise ValueError(f"{fmt} cannot be followed")

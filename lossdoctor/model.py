@@ -148,6 +148,7 @@ class Pending:
     since_step: int
     latest_step: int
     window: float
+    reason: str = ""  # why it is held pending although it held for its window (watch only)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Judging:
     aliases: Mapping[str, str] = field(default_factory=dict)
     tag: str | None = None
     config_source: str | None = None
+    required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --require, as gate resolved it
 
 
 @dataclass
@@ -57,6 +58,7 @@ class SweepRun:
     exit: int
     report: Report | None
     error: str | None = None
+    unmet: list[str] = field(default_factory=list)  # required checks that did not run, with why
 
 
 @dataclass
@@ -139,11 +141,13 @@ def rows_worst_first(rows: Sequence[Row]) -> list[Row]:
 
 
 def sweep_exit(runs: Sequence[SweepRun]) -> int:
-    """2 when no run was readable, 3 when judging one hit a bug, else 1 if any run fired, else 0."""
+    """2 when no run was readable or a run lacks a required check, 3 on a bug, else 1 if any fired, else 0."""
     if not any(run.report is not None for run in runs):
         return BAD_INPUT
     if any(run.exit == INTERNAL for run in runs):
         return INTERNAL
+    if any(run.unmet for run in runs):
+        return BAD_INPUT
     return FIRED if any(run.exit == FIRED for run in runs) else OK
 
 
@@ -173,7 +177,8 @@ def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun
         )
         report.config_source = state.config_source
         report.baselined = set(state.baseline) & gate.identities(report)
-        return SweepRun(name, gate.exit_code(report, state.fail_on), report)
+        unmet = gate.unmet_requirements(report, state.required)
+        return SweepRun(name, gate.exit_code(report, state.fail_on), report, unmet=unmet)
     except LossdoctorError as exc:
         return SweepRun(name, BAD_INPUT, None, exc.one_line())
     except Exception as exc:  # a bug while judging one run: say so in its row, keep the others

@@ -27,7 +27,7 @@ from lossdoctor.alerts import Alert, AlertBook, Event, RuleInfo
 from lossdoctor.errors import InputError, UsageError
 from lossdoctor.follow import Chunk, LaunchFollower, Tail
 from lossdoctor.liveparse import FOLLOWABLE, LineParser, parser_for
-from lossdoctor.model import SEVERITY_ORDER
+from lossdoctor.model import SEVERITY_ORDER, Param
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from lossdoctor.livebuffer import RowBuffer
     from lossdoctor.model import Report, RunData
 
+RUN_SHARE = re.compile(r"\brun_steps\b")
+HELD_REASON = (
+    "held pending: its window is a share of the run's length, and the planned length is unknown "
+    "(no max_iters or max_epochs in the training config); judged when the watch ends, as analyze would"
+)
 TREND_CALL = re.compile(r"\b(rising|decreasing|not_decreasing)\s*\(")
 RUN_LONG = re.compile(r"\b(run_steps|early_median|first_step)\b")
 CONFIRM_EVERY = 20.0  # a confirmation may take at most 1/20 of the wall time
@@ -104,6 +109,8 @@ class Watcher:
         self.confirm_cost = 0.0
         self.stop_code: int | None = None
         self.update_seconds = 0.0
+        self.last_run: tuple[RunData, int | None] | None = None  # the latest judged view, for `release`
+        self.holding = False  # a run-share rule's finding was held pending (planned length unknown)
 
     # -- one poll -------------------------------------------------------------------------------
 
@@ -198,7 +205,7 @@ class Watcher:
                 file=file,
             )
         self.formats[file] = fmt
-        self.parsers[file] = parser_for(fmt)
+        self.parsers[file] = parser_for(fmt, file)
         return True
 
     def _note_presence(self, events: list[Event]) -> None:
@@ -217,19 +224,66 @@ class Watcher:
             return []
         return self._diff(run, self.buffer.exact_from())
 
-    def _diff(self, run: RunData, exact_from: int | None) -> list[Event]:
+    def _diff(self, run: RunData, exact_from: int | None, *, hold: bool = True) -> list[Event]:
         from lossdoctor.engine import analyze
 
+        run_params = dict(self.options.run_params)
+        planned = self.planned()
+        if planned is not None:
+            run_params.setdefault("planned_steps", planned)
         self.report = analyze(
             run,
             self.ruleset,
-            run_params=self.options.run_params,
+            run_params=run_params,
             rule_params=self.options.rule_params,
             lang=self.options.lang,
         )
         self.steps = run.frame.index.to_numpy()
         self.updates += 1
+        self.last_run = (run, exact_from)
+        if hold and self.options.follow and planned is None:
+            self._hold_run_share(self.report, int(self.steps[-1]) if len(self.steps) else 0)
         return self.book.update(self.report, self.steps, exact_from)
+
+    def planned(self) -> Param | None:
+        """The planned length of the newest launch (its config's max_iters or max_epochs), if known."""
+        from lossdoctor.planned import planned_steps
+
+        if not self.buffer.configs:
+            return None
+        config, source = self.buffer.configs[-1]
+        learned = (getattr(parser, "per_epoch", None) for parser in self.parsers.values())
+        per_epoch = next((n for n in learned if n), None)
+        return planned_steps(config, source, per_epoch)
+
+    def _hold_run_share(self, report: Report, latest: int) -> None:
+        """Keep the findings of rules whose window is a share of the run pending: the run may grow.
+
+        `analyze` of the finished log judges them with the whole run's length; a live judgement
+        with the run so far would raise what it later withdraws, so they wait for `release`.
+        """
+        from lossdoctor.model import Pending
+
+        kept = []
+        for finding in report.findings:
+            rule = self.ruleset.check(finding.rule)
+            if rule is None or not _uses_run_length(rule):
+                kept.append(finding)
+                continue
+            self.holding = True
+            window = rule_window(rule, self.options.rule_params.get(rule.id, {}), report) or 0.0
+            report.pending.append(
+                Pending(finding.rule, finding.tag, finding.severity, finding.first_step, latest, window,
+                        reason=HELD_REASON)
+            )
+        report.findings = kept
+
+    def release(self) -> list[Event]:
+        """At the end of a watch: judge what was held with the run's final length, as `analyze` does."""
+        if not self.holding or self.last_run is None:
+            return []
+        self.holding = False
+        return self._diff(*self.last_run, hold=False)
 
     def confirm(self, strict: bool = False) -> list[Event]:
         """Judge the whole files as `analyze` does and reconcile (the bounded view may have thinned history).
@@ -328,6 +382,12 @@ class Watcher:
             SEVERITY_ORDER[d.severity] >= floor for d in self.report.diagnoses
         )
         return 1 if fired or diagnosed else 0
+
+
+def _uses_run_length(rule: Any) -> bool:
+    """A rule whose window grows with the run (`loss-plateau`'s 20 %)."""
+    sources = " ".join(getattr(e, "source", "") or "" for e in (rule.for_steps, rule.condition))
+    return RUN_SHARE.search(sources) is not None
 
 
 def reach(ruleset: RuleSet, overrides: Mapping[str, Mapping[str, Any]]) -> float:

@@ -166,3 +166,48 @@ def test_init_writes_a_config_that_loads(project: Path, capsys: pytest.CaptureFi
     assert code == 0 and report_of(out)["run"]["config"] == str(project / "lossdoctor.yaml")
     code, _, err = cli(["init", str(project / "lossdoctor.yaml")], capsys)
     assert code == 2 and "--force" in err
+
+
+def test_require_fails_a_broken_export_that_would_pass_green(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A log with no metric the rules know passes green unless the gate demands that rules ran."""
+    export = tmp_path / "broken.csv"
+    export.write_text("step,acc_top1\n" + "".join(f"{s},{0.1 + s / 1e4:.4f}\n" for s in range(0, 2000, 10)))
+    code, _, _ = cli(["analyze", str(export)], capsys)
+    assert code == 0  # nothing fired: today's green gate
+    code, out, err = cli(["analyze", str(export), "--require", "loss-plateau", "-f", "json"], capsys)
+    assert code == 2
+    assert report_of(out)["run"]  # the report is still written: it says why the rule did not run
+    assert "required loss-plateau was not evaluated: needs loss" in err and str(export) in err
+
+
+def test_require_a_branch_names_each_check_that_did_not_run(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = ROOT / "sample_logs" / "missing_debug_keys"
+    code, _, err = cli(["analyze", str(missing), "--require", "flow"], capsys)
+    assert code == 2
+    assert "flow-stalled (branch flow) was not evaluated: needs dbg/grad_flow" in err
+    assert "flow-unstable (branch flow)" in err
+    code, _, _ = cli(["analyze", str(HEALTHY), "--require", "flow", "--require", "non-finite-loss"], capsys)
+    assert code == 0  # every flow check and the NaN check ran on a fully instrumented run
+    (project / "lossdoctor.yaml").write_text("require: [flow]\n")
+    code, _, err = cli(["analyze", str(missing)], capsys)
+    assert code == 2 and "flow-stalled (branch flow)" in err  # the config's require: too
+
+
+def test_require_refuses_names_that_cannot_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(["analyze", str(HEALTHY), "--require", "flow-stalld"], capsys)
+    assert code == 2 and "'flow-stalld' is not a check or branch of the rules that run" in err
+    ignored = ["--ignore", "loss-plateau", "--require", "loss-plateau"]
+    code, _, err = cli(["analyze", str(HEALTHY), *ignored], capsys)
+    assert code == 2 and "'loss-plateau' is not a check or branch" in err  # required but ignored
+
+
+def test_require_in_a_sweep_exits_2_naming_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    missing = ROOT / "sample_logs" / "missing_debug_keys"
+    code, _, err = cli(["analyze", str(HEALTHY), str(missing), "--require", "flow-stalled", "--jobs", "1"],
+                       capsys)
+    assert code == 2
+    assert f"{missing}: required flow-stalled was not evaluated" in err and str(HEALTHY) + ":" not in err

@@ -71,6 +71,9 @@ def analyze(
     write_baseline: Path | None = typer.Option(
         None, "--write-baseline", help="Record this run's findings as the baseline, and exit 0."
     ),
+    require: list[str] = typer.Option(
+        [], "--require", help="A rule or branch that must be evaluated, else exit 2. Repeatable."
+    ),
     width: int | None = typer.Option(
         None, "--width", help="Terminal report width (default: the terminal's)."
     ),
@@ -95,7 +98,7 @@ def analyze(
         return run_sweep(runs, SweepOptions(
             formats, outputs, fail_on.value if fail_on else None, lang.value if lang else None, params, ga,
             warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
-            width, detail, jobs))
+            width, detail, jobs, require))
 
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
@@ -115,6 +118,8 @@ def analyze(
     targets = out.plan(formats, outputs, list(REPORTERS))
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
     settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
+    demanded = gate.required_checks(ruleset, require or config.require,
+                                    "command line" if require else (config.source or "command line"))
     baseline_file = baseline or config.baseline
     known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
@@ -127,4 +132,5 @@ def analyze(
     out.deliver(report, targets, width)
     if write_baseline is not None:
         return 0
+    gate.check_required(report, demanded)  # after the report is written: it says why the rule did not run
     return gate.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")

@@ -38,6 +38,7 @@ class SweepOptions:
     width: int | None
     detail: bool
     jobs: int | None
+    require: list[str]
 
 
 def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
@@ -53,6 +54,10 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     targets = out.plan(options.formats, options.outputs, list(SWEEP_REPORTERS))
     ruleset = judging_rules(config, options.rule_files, options.select, options.ignore, options.severity)
     settings = merge(config, options.params, ruleset, ga=options.ga, warmup_steps=options.warmup_steps)
+    demanded = gate.required_checks(
+        ruleset, options.require or config.require,
+        "command line" if options.require else (config.source or "command line"),
+    )
     baseline_file = options.baseline or config.baseline
     known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
     lang = options.lang or locale_lang()
@@ -67,6 +72,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
         dict(config.aliases),
         options.tag,
         config.source,
+        demanded,
     )
     with _progress(len(runs)) as tick:
         results = judge_all(runs, judging, options.jobs, tick)
@@ -82,6 +88,9 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
             sys.stdout.write(text)
         else:
             out.write(path, text, "report")
+    for run in results:
+        if run.unmet:
+            sys.stderr.write(f"lossdoctor: error: {run.path}: required {'; '.join(run.unmet)}\n")
     return sweep_exit(results)
 
 

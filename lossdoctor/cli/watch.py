@@ -174,6 +174,9 @@ def _follow(watcher: Watcher, sink: Sink, hook: AlertHook | None) -> int:
         if watcher.stop_code is None and not watcher.buffer.exact:
             for event in watcher.confirm():  # a last judgement of the whole files, as `analyze` makes it
                 watcher.announce(event)
+        if watcher.stop_code is None:
+            for event in watcher.release():  # run-share windows held pending: the run's length is final now
+                watcher.announce(event)
     except KeyboardInterrupt:
         pass
     _close(watcher, sink, hook, ended)

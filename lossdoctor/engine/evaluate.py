@@ -278,7 +278,7 @@ def _environment(
     env.update(values)
     env.update(
         step=steps.astype(float),
-        run_steps=float(all_steps[-1] - all_steps[0]) if len(all_steps) else 0.0,
+        run_steps=_run_steps(all_steps, params.get("planned_steps")),
         interval=windows.typical_interval(all_steps) or 0.0,
         first_step=float(all_steps[0]) if len(all_steps) else 0.0,
         last_step=float(all_steps[-1]) if len(all_steps) else 0.0,
@@ -287,6 +287,14 @@ def _environment(
         param = params.get(name)
         env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
     return env, steps
+
+
+def _run_steps(steps: np.ndarray, planned: Param | None) -> float:
+    """The run's length in steps; a live watch passes the planned length, which the run will reach."""
+    span = float(steps[-1] - steps[0]) if len(steps) else 0.0
+    if planned is None or not _is_number(planned.value) or not len(steps):
+        return span
+    return max(span, float(planned.value) - float(steps[0]))
 
 
 def _is_number(value: Any) -> bool:

@@ -54,7 +54,7 @@ def read(path: Path) -> FileRead:
             match = PROGRESS.match(line.rstrip("\r\n"))
             if match is None:
                 continue
-            step = _global_step(match)
+            step = global_step(match)
             if (match["phase"] or "train") != "train" or step is None:
                 val += 1
                 continue
@@ -72,7 +72,7 @@ def read(path: Path) -> FileRead:
                     nan=cols.nan, warnings=set_aside_note(str(path), val, "validation"), precision=precision)
 
 
-def _global_step(match: re.Match[str]) -> int | None:
+def global_step(match: re.Match[str]) -> int | None:
     """`Iter [i/N]` is step i; `Epoch [e][i/n]` is `(e-1)*n + i`; anything else is not a train step."""
     if match["loop"] == "Iter":
         return int(match["a"]) if match["a_of"] is not None else None
