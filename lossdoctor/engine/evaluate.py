@@ -13,18 +13,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from lossdoctor.engine import functions, windows
 from lossdoctor.engine.messages import message
+from lossdoctor.engine.params import KL_WEIGHT_KEYS
 from lossdoctor.engine.schema import CheckRule, Text
 from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
 PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
+# a weighted loss that may stand in for its raw value -> the logged names of its weight
+WEIGHTED = {"loss_kl": KL_WEIGHT_KEYS}
+WEIGHT_PARAMS = {"loss_kl": "kl_weight"}
 
 
 @dataclass
@@ -132,6 +136,7 @@ def _judge(
     values = rule_values(rule, overrides)
     _check_requirements(run, rule, metrics, values, params, lang)
     env, steps = _environment(ctx, rule, metrics, values)
+    judged_as = _per_unit_weight(ctx, rule, metrics, env, steps)
     judged: list[tuple[str, int]] = []
     funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     if rule.scope is not None:
@@ -175,9 +180,55 @@ def _judge(
     stretches = windows.stretches(steps, mask, 0.0, rule.tolerance)
     for first, last in stretches:
         if steps[last] - steps[first] >= span:
-            found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals))
+            finding = _finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals)
+            found.append(replace(finding, evidence={**finding.evidence, **judged_as}))
     _note_pending(ctx, rule, tag, steps, stretches, span)
     return found, metrics, values
+
+
+def _per_unit_weight(
+    ctx: Context,
+    rule: CheckRule,
+    metrics: Mapping[str, str | None],
+    env: dict[str, Any],
+    steps: np.ndarray,
+) -> dict[str, float | int | str]:
+    """A weighted loss standing in for its raw value (loss_kl for kl_raw) is judged per unit of weight.
+
+    KL annealing is common: with β ramping up, loss_kl = β·KL rises while KL settles. Where the
+    weight is logged and changes, the rule judges loss_kl / weight; otherwise it judges loss_kl and
+    its evidence says it assumed a constant weight. Returns the evidence saying what was judged.
+    """
+    said: dict[str, float | int | str] = {}
+    for local, source in metrics.items():
+        candidates = rule.metrics[local]
+        if source is None or len(candidates) < 2:
+            continue
+        if source not in WEIGHTED or source == candidates[0]:
+            said[f"{local}_judged"] = source
+            continue
+        said[f"{local}_judged"] = _divide_by_weight(ctx, source, env, local, steps)
+    return said
+
+
+def _divide_by_weight(ctx: Context, source: str, env: dict[str, Any], local: str, steps: np.ndarray) -> str:
+    frame, lang = ctx.run.frame, ctx.lang
+    for name in WEIGHTED[source]:
+        if name not in frame.columns or frame[name].notna().sum() < 2:
+            continue
+        logged = frame[name].dropna().to_numpy(dtype=float)
+        if np.nanmax(logged) - np.nanmin(logged) <= 1e-12 * max(abs(float(np.nanmax(logged))), 1e-300):
+            value = float(logged[0])
+            return message("ev_weight_constant_logged", lang, metric=source, weight=name, value=value)
+        weight = frame[name].ffill().reindex(steps).to_numpy(dtype=float)
+        with np.errstate(all="ignore"):
+            env[local] = np.where(weight > 0, np.asarray(env[local], dtype=float) / weight, np.nan)
+        first, last = float(logged[0]), float(logged[-1])
+        return message("ev_weight_divided", lang, metric=source, weight=name, first=first, last=last)
+    param = ctx.params.get(WEIGHT_PARAMS.get(source, ""))
+    if param is not None and _is_number(param.value):
+        return message("ev_weight_assumed_param", lang, metric=source, value=param.value, source=param.source)
+    return message("ev_weight_assumed", lang, metric=source)
 
 
 def _note_pending(
