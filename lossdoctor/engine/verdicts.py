@@ -172,12 +172,29 @@ def _series(run: RunData, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _falling(run: RunData, name: str) -> Check:
-    """Goes down over the run: the binned Theil–Sen change and Kendall's τ of the windows."""
-    change, tau = windows.overall_trend(*_series(run, name))
-    pct = float(change) * 100
+    """Goes down over the run: the last tenth's median under the first tenth's, and Kendall's τ.
+
+    Start and end are medians of the first and last tenth of the logged points (robust to a
+    spike); their relative difference is what is judged (a relative Theil–Sen change against
+    the median read as "-150 %"), and τ of the binned series says the fall is consistent.
+    """
+    steps, values = _series(run, name)
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
+    tenth = max(1, len(values) // 10)
+    start, end = float(np.median(values[:tenth])), float(np.median(values[-tenth:]))
+    pct = (end - start) / abs(start) * 100 if start != 0 else float("nan")
+    tau = float(windows.overall_trend(steps, values)[1])
     holds = bool(pct <= FALL_PCT and tau <= FALL_TAU)
-    values = {"change": pct, "limit": FALL_PCT, "tau": float(tau), "tau_limit": FALL_TAU}
-    return Check("falling", holds, values, {"metric": name})
+    values_shown = {
+        "start": start,
+        "end": end,
+        "change": pct,
+        "limit": FALL_PCT,
+        "tau": tau,
+        "tau_limit": FALL_TAU,
+    }
+    return Check("falling", holds, values_shown, {"metric": name})
 
 
 def _grad_positive(run: RunData) -> Check:
