@@ -48,3 +48,17 @@ def test_kl_raw_is_judged_as_it_is() -> None:
     weight = np.minimum(1.0, 0.1 + STEPS / 2000)
     [finding] = _kl_rising({"kl_raw": _kl(rising=True), "loss_kl": weight, "kl_weight": weight})
     assert finding.evidence["kl_judged"] == "kl_raw"
+
+
+def test_a_kl_annealing_schedule_in_the_training_config_is_applied_and_said() -> None:
+    weight = 3.0 * np.minimum(1.0, STEPS / 2000)
+    frame = pd.DataFrame({"loss_kl": weight * _kl(rising=False)}, index=pd.Index(STEPS, name="step"))
+    run = RunData(frame=frame, files=["run.json"], format="json")
+    run.config.update({"model": {"kl_weight": 3.0, "kl_anneal_steps": 2000}})
+    assert not [f for f in analyze(run, load_default()).findings if f.rule == "kl-rising"]
+    frame["loss_kl"] = weight * _kl(rising=True)
+    [finding] = [f for f in analyze(run, load_default()).findings if f.rule == "kl-rising"]
+    assert finding.evidence["kl_judged"] == (
+        "loss_kl / the KL weight, assuming a linear ramp from 0 to 3 over 2000 steps"
+        " (model.kl_anneal_steps in the training config)"
+    )

@@ -29,6 +29,10 @@ PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
 # a weighted loss that may stand in for its raw value -> the logged names of its weight
 WEIGHTED = {"loss_kl": KL_WEIGHT_KEYS}
 WEIGHT_PARAMS = {"loss_kl": "kl_weight"}
+# a KL annealing length in a training config; the schedule is taken as a linear ramp from 0
+KL_RAMP_KEY = re.compile(
+    r"^(?=.*(kl|beta))(?=.*(anneal|warmup|ramp)).*(steps|iters|iterations)$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -226,9 +230,32 @@ def _divide_by_weight(ctx: Context, source: str, env: dict[str, Any], local: str
         first, last = float(logged[0]), float(logged[-1])
         return message("ev_weight_divided", lang, metric=source, weight=name, first=first, last=last)
     param = ctx.params.get(WEIGHT_PARAMS.get(source, ""))
+    ramp = _config_ramp(ctx.run.config)
+    if param is not None and _is_number(param.value) and ramp is not None and param.value > 0:
+        path, length = ramp
+        weight = float(param.value) * np.minimum(1.0, steps.astype(float) / length)
+        with np.errstate(all="ignore"):
+            env[local] = np.where(weight > 0, np.asarray(env[local], dtype=float) / weight, np.nan)
+        shown = int(length) if length.is_integer() else length
+        return message("ev_weight_ramp", lang, metric=source, value=param.value, steps=shown, path=path)
     if param is not None and _is_number(param.value):
         return message("ev_weight_assumed_param", lang, metric=source, value=param.value, source=param.source)
     return message("ev_weight_assumed", lang, metric=source)
+
+
+def _config_ramp(config: Mapping[str, Any]) -> tuple[str, float] | None:
+    """A KL annealing length in the training config (`kl_anneal_steps`, `kl_warmup_iters`, ...)."""
+    stack: list[tuple[str, Any]] = [("", config)]
+    while stack:
+        prefix, node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if KL_RAMP_KEY.search(str(key)) and _is_number(value) and value > 0:
+                return path, float(value)
+            stack.append((path, value))
+    return None
 
 
 def _note_pending(
