@@ -22,24 +22,25 @@ NUMBER = re.compile(r"(?<![\w/.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w/.])nan\b"
 
 
 @cache
-def run_of(name: str) -> RunData:
-    return read_paths([SAMPLES / name])
+def run_of(name: str, source: str = "scalars") -> RunData:
+    folder = SAMPLES / name
+    return read_paths([folder] if source == "scalars" else sorted(folder.glob("*/*.log")))
 
 
 @cache
-def report_of(name: str, lang: str) -> Report:
-    return analyze(run_of(name), load_default(), lang=lang)
+def report_of(name: str, lang: str, source: str = "scalars") -> Report:
+    return analyze(run_of(name, source), load_default(), lang=lang)
 
 
 def printed_numbers(text: str) -> list[str]:
     return NUMBER.findall(text)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("lang", "source"), [("en", "scalars"), ("zh", "scalars"), ("en", "text log")])
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_every_number_a_verdict_prints_is_one_it_judged(name: str, lang: str) -> None:
-    report = report_of(name, lang)
-    run = run_of(name)
+def test_every_number_a_verdict_prints_is_one_it_judged(name: str, lang: str, source: str) -> None:
+    report = report_of(name, lang, source)
+    run = run_of(name, source)
     for verdict, checks in judged(run, report.findings, set(), report.params, lang):
         if not checks:  # decided by a fired rule or a missing metric: it prints no number
             assert not printed_numbers(verdict.evidence), verdict.evidence
