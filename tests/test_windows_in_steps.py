@@ -55,3 +55,21 @@ def test_trailing_windows_count_steps_not_rows() -> None:
     level = windows.trailing_median(steps, values, 100.0)
     assert np.isnan(level[steps < 110]).all()  # no full window of history before step 110
     assert level[-1] == 9.0  # 150..250 are the three points before 300 in its window
+
+
+def test_a_for_window_needs_three_logged_points_also_where_the_log_thins_out() -> None:
+    """Logged every 10 steps, then every 150: two zero gradients 150 steps apart are not 100 steps of ≈ 0."""
+    dense = np.arange(10, 3001, 10)
+    sparse = np.arange(3150, 3451, 150)  # 3150, 3300, 3450
+    steps = np.concatenate([dense, sparse])
+    grad = np.where(steps >= 3300, 0.0, 0.3)
+    frame = pd.DataFrame({"dbg/grad_flow": grad}, index=pd.Index(steps, name="step"))
+    report = analyze(RunData(frame=frame, files=["run.json"], format="json"), load_default())
+    assert not [f for f in report.findings if f.rule == "grad-flow-dead"]
+    sparse_only = frame.loc[3150:]  # the regular log at interval 150 cannot judge a 100-step window
+    report = analyze(RunData(frame=sparse_only, files=["run.json"], format="json"), load_default())
+    assert "grad-flow-dead" in {n.rule for n in report.not_evaluated}
+    frame["dbg/grad_flow"] = np.where(steps >= 2960, 0.0, 0.3)  # 2960..3000 dense, then 150 apart
+    report = analyze(RunData(frame=frame, files=["run.json"], format="json"), load_default())
+    dead = [(f.first_step, f.last_step) for f in report.findings if f.rule == "grad-flow-dead"]
+    assert dead == [(2960, 3450)]

@@ -155,13 +155,14 @@ def _judge(
         funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     span = float(rule.for_steps.evaluate(env, funcs))
     interval = windows.typical_interval(steps)
-    if span > 0 and windows.points_in(span, interval) < windows.MIN_POINTS:
+    most = windows.most_points_in(steps, span)
+    if span > 0 and most < windows.MIN_POINTS:
         raise Skip(
             message(
                 "ne_window",
                 lang,
                 window=f"{span:g}",
-                points=windows.points_in(span, interval),
+                points=most,
                 interval=f"{interval:g}" if interval else "?",
             )
         )
@@ -183,7 +184,8 @@ def _judge(
     found = []
     stretches = windows.stretches(steps, mask, 0.0, rule.tolerance)
     for first, last in stretches:
-        if steps[last] - steps[first] >= span:
+        # a stretch of `span` steps must also hold 3 points where an irregular log thins out
+        if steps[last] - steps[first] >= span and (span <= 0 or last - first + 1 >= windows.MIN_POINTS):
             finding = _finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals)
             found.append(replace(finding, evidence={**finding.evidence, **judged_as}))
     _note_pending(ctx, rule, tag, steps, stretches, span)

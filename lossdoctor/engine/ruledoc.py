@@ -26,8 +26,10 @@ parameter: `--param RULE.PARAM=VALUE` (e.g. `--param z-var-out-of-range.high=2.0
 ## How windows and trends are judged
 
 - Windows are in training steps, never rows. `for: N` means the condition held at every logged
-  point of a stretch whose first and last points are at least N steps apart. A window that holds
-  fewer than 3 logged points is not judged: the rule is reported as not evaluated, with the reason.
+  point of a stretch whose first and last points are at least N steps apart, and that holds at least
+  3 logged points (where an irregular log thins out, two points N steps apart are not enough). A rule
+  whose window holds fewer than 3 logged points anywhere in the log is not judged: it is reported as
+  not evaluated, with the reason.
 - `tolerance` is the share of points in a stretch allowed to break the condition (0 = the guide's
   literal reading). The default pack uses 0.1 on rules over noisy values (z statistics, trends,
   the early-warmup DINO rules) and 0 on counts and exact zeros.

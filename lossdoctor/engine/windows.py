@@ -208,6 +208,17 @@ def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
             return np.nanmedian(a, axis=1)
 
 
+def most_points_in(steps: np.ndarray, window: float) -> int:
+    """The most logged points any stretch of `window` steps holds (both ends included), in steps.
+
+    On a regular log this is `points_in(window, interval)`; on an irregular one it is the dense part's.
+    """
+    if len(steps) == 0:
+        return 0
+    ends = np.searchsorted(steps, np.asarray(steps, dtype=np.float64) + window, side="right")
+    return int((ends - np.arange(len(steps))).max())
+
+
 def points_in(window: float, interval: float | None) -> int:
     """How many logged points a window of `window` steps holds at this interval."""
     if not interval or interval <= 0:
