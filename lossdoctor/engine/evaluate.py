@@ -13,18 +13,26 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from lossdoctor.engine import functions, windows
 from lossdoctor.engine.messages import message
+from lossdoctor.engine.params import KL_WEIGHT_KEYS
 from lossdoctor.engine.schema import CheckRule, Text
 from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
 PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
+# a weighted loss that may stand in for its raw value -> the logged names of its weight
+WEIGHTED = {"loss_kl": KL_WEIGHT_KEYS}
+WEIGHT_PARAMS = {"loss_kl": "kl_weight"}
+# a KL annealing length in a training config; the schedule is taken as a linear ramp from 0
+KL_RAMP_KEY = re.compile(
+    r"^(?=.*(kl|beta))(?=.*(anneal|warmup|ramp)).*(steps|iters|iterations)$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -132,6 +140,7 @@ def _judge(
     values = rule_values(rule, overrides)
     _check_requirements(run, rule, metrics, values, params, lang)
     env, steps = _environment(ctx, rule, metrics, values)
+    judged_as = _per_unit_weight(ctx, rule, metrics, env, steps)
     judged: list[tuple[str, int]] = []
     funcs = functions.condition_functions(steps, lambda label, n: judged.append((label, n)))
     if rule.scope is not None:
@@ -152,13 +161,14 @@ def _judge(
         detail = f"`for: {rule.for_steps.source}` is {span:g} steps"
         raise Skip(message("ne_unjudgeable", lang, detail=detail))
     interval = windows.typical_interval(steps)
-    if span > 0 and windows.points_in(span, interval) < windows.MIN_POINTS:
+    most = windows.most_points_in(steps, span)
+    if span > 0 and most < windows.MIN_POINTS:
         raise Skip(
             message(
                 "ne_window",
                 lang,
                 window=f"{span:g}",
-                points=windows.points_in(span, interval),
+                points=most,
                 interval=f"{interval:g}" if interval else "?",
             )
         )
@@ -180,10 +190,80 @@ def _judge(
     found = []
     stretches = windows.stretches(steps, mask, 0.0, rule.tolerance)
     for first, last in stretches:
-        if steps[last] - steps[first] >= span:
-            found.append(_finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals))
+        # a stretch of `span` steps must also hold 3 points where an irregular log thins out
+        if steps[last] - steps[first] >= span and (span <= 0 or last - first + 1 >= windows.MIN_POINTS):
+            finding = _finding(run, rule, tag, env, steps, first, last, params, lang, ctx.signals)
+            found.append(replace(finding, evidence={**finding.evidence, **judged_as}))
     _note_pending(ctx, rule, tag, steps, stretches, span)
     return found, metrics, values
+
+
+def _per_unit_weight(
+    ctx: Context,
+    rule: CheckRule,
+    metrics: Mapping[str, str | None],
+    env: dict[str, Any],
+    steps: np.ndarray,
+) -> dict[str, float | int | str]:
+    """A weighted loss standing in for its raw value (loss_kl for kl_raw) is judged per unit of weight.
+
+    KL annealing is common: with β ramping up, loss_kl = β·KL rises while KL settles. Where the
+    weight is logged and changes, the rule judges loss_kl / weight; otherwise it judges loss_kl and
+    its evidence says it assumed a constant weight. Returns the evidence saying what was judged.
+    """
+    said: dict[str, float | int | str] = {}
+    for local, source in metrics.items():
+        candidates = rule.metrics[local]
+        if source is None or len(candidates) < 2:
+            continue
+        if source not in WEIGHTED or source == candidates[0]:
+            said[f"{local}_judged"] = source
+            continue
+        said[f"{local}_judged"] = _divide_by_weight(ctx, source, env, local, steps)
+    return said
+
+
+def _divide_by_weight(ctx: Context, source: str, env: dict[str, Any], local: str, steps: np.ndarray) -> str:
+    frame, lang = ctx.run.frame, ctx.lang
+    for name in WEIGHTED[source]:
+        if name not in frame.columns or frame[name].notna().sum() < 2:
+            continue
+        logged = frame[name].dropna().to_numpy(dtype=float)
+        if np.nanmax(logged) - np.nanmin(logged) <= 1e-12 * max(abs(float(np.nanmax(logged))), 1e-300):
+            value = float(logged[0])
+            return message("ev_weight_constant_logged", lang, metric=source, weight=name, value=value)
+        weight = frame[name].ffill().reindex(steps).to_numpy(dtype=float)
+        with np.errstate(all="ignore"):
+            env[local] = np.where(weight > 0, np.asarray(env[local], dtype=float) / weight, np.nan)
+        first, last = float(logged[0]), float(logged[-1])
+        return message("ev_weight_divided", lang, metric=source, weight=name, first=first, last=last)
+    param = ctx.params.get(WEIGHT_PARAMS.get(source, ""))
+    ramp = _config_ramp(ctx.run.config)
+    if param is not None and _is_number(param.value) and ramp is not None and param.value > 0:
+        path, length = ramp
+        weight = float(param.value) * np.minimum(1.0, steps.astype(float) / length)
+        with np.errstate(all="ignore"):
+            env[local] = np.where(weight > 0, np.asarray(env[local], dtype=float) / weight, np.nan)
+        shown = int(length) if length.is_integer() else length
+        return message("ev_weight_ramp", lang, metric=source, value=param.value, steps=shown, path=path)
+    if param is not None and _is_number(param.value):
+        return message("ev_weight_assumed_param", lang, metric=source, value=param.value, source=param.source)
+    return message("ev_weight_assumed", lang, metric=source)
+
+
+def _config_ramp(config: Mapping[str, Any]) -> tuple[str, float] | None:
+    """A KL annealing length in the training config (`kl_anneal_steps`, `kl_warmup_iters`, ...)."""
+    stack: list[tuple[str, Any]] = [("", config)]
+    while stack:
+        prefix, node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if KL_RAMP_KEY.search(str(key)) and _is_number(value) and value > 0:
+                return path, float(value)
+            stack.append((path, value))
+    return None
 
 
 def _note_pending(

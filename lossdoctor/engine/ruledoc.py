@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lossdoctor.engine import windows
 from lossdoctor.engine.functions import REGISTRY
 from lossdoctor.engine.packs import DiagnosisRule, RuleSet, load_default
 from lossdoctor.engine.schema import CheckRule
+from lossdoctor.engine.yamlfile import load_yaml
 
 HEADER = """# lossdoctor rules (default pack)
 
@@ -24,13 +27,17 @@ parameter: `--param RULE.PARAM=VALUE` (e.g. `--param z-var-out-of-range.high=2.0
 ## How windows and trends are judged
 
 - Windows are in training steps, never rows. `for: N` means the condition held at every logged
-  point of a stretch whose first and last points are at least N steps apart. A window that holds
-  fewer than 3 logged points is not judged: the rule is reported as not evaluated, with the reason.
+  point of a stretch whose first and last points are at least N steps apart, and that holds at least
+  3 logged points (where an irregular log thins out, two points N steps apart are not enough). A rule
+  whose window holds fewer than 3 logged points anywhere in the log is not judged: it is reported as
+  not evaluated, with the reason.
 - `tolerance` is the share of points in a stretch allowed to break the condition (0 = the guide's
   literal reading). The default pack uses 0.1 on rules over noisy values (z statistics, trends,
   the early-warmup DINO rules) and 0 on counts and exact zeros.
 - Spikes (`spike(x, factor, window)`): a point above `factor` times the median of the previous
-  `window` steps; only points with a full window of history are judged.
+  `window` steps (in steps, also on irregular and resumed logs; where that holds fewer than 3 points
+  the level reaches back to the 3 points before); only points with a full window of history are
+  judged. `count(mask, window)` counts the points of the last `window` steps, the point included.
 """
 
 
@@ -42,6 +49,7 @@ def render(ruleset: RuleSet) -> str:
     parts += [_diagnosis(d) for d in ruleset.diagnoses]
     parts.append(function_table())
     parts.append(_out_of_scope())
+    parts.append(deviations_section(load_deviations()))
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -50,8 +58,9 @@ def _estimator() -> str:
     lines = [line.strip() for line in doc.strip().strip('"').splitlines()]
     persist = (
         " Trend-only red rules (`kl-rising`, `dino-not-improving`) ask the qualifying windows to cover"
-        " `persist` × W steps (default 1.5): on simulated flat noise at 5 points per window, one"
-        " window qualifies in 40 % of runs, two windows half a window apart in under 4 %."
+        " `persist` × W steps (default 1.5): on simulated flat noise at 3 % and 5 points per window,"
+        " `kl-rising` fires on 47 % of 4000-step runs with one window and on 2.5 % with 1.5, for half a"
+        " window more delay on a real rise (`benchmarks/sim_persistence.py`, benchmarks/README.md)."
     )
     return "- Trends: " + " ".join(lines) + persist + "\n"
 
@@ -155,6 +164,42 @@ def _out_of_scope() -> str:
         "- §2.1's ‖z_text‖ vs ‖x1‖ scale check: the guide names no log key for it.\n"
         "- §5's *already been reduced* errors: a crash, not a curve.\n"
     )
+
+
+DEVIATIONS_FILE = "guide/deviations.yaml"
+
+
+def load_deviations() -> dict[str, Any]:
+    """The pack held against the guide: `pinned` numbers and `deviations` (rules/guide/deviations.yaml).
+
+    Shipped beside the rule files but in a subfolder, so the pack loader never mistakes it for a pack.
+    """
+    text = resources.files("lossdoctor.rules").joinpath(DEVIATIONS_FILE).read_text(encoding="utf-8")
+    doc = load_yaml(text, f"rules/{DEVIATIONS_FILE}")
+    return {"pinned": dict(doc.get("pinned") or {}), "deviations": list(doc.get("deviations") or [])}
+
+
+def deviations_section(data: dict[str, Any]) -> str:
+    """`docs/rules.md`'s table of where the default pack departs from the guide, and why."""
+    rows = [
+        "\n## Deviations from the guide\n",
+        "Every default above is the guide's number (§7, or the catalogue where the guide has none), except",
+        f"these, each with its reason (`rules/{DEVIATIONS_FILE}`; a test holds the defaults to it).",
+        "",
+        "| rule | field | the guide / catalogue | the default pack | why |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in data["deviations"]:
+        reason = entry["reason"].strip()
+        if entry.get("benchmark"):
+            reason += f" Measured by `{entry['benchmark']}` (benchmarks/README.md)."
+        cells = [f"`{entry['rule']}`", f"`{entry['field']}`", entry["guide"], entry["pack"], reason]
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,13 +1,19 @@
 """Branch verdicts (§1 "推进性的判定", §10): one line per branch with its evidence.
 
 A verdict that contradicts a fired rule would confuse: so fired checks decide
-first (the catalogue's table), and only when none fired does the data decide
-between "learning" and "unknown".
+first (the catalogue's table), then any other red or warn finding of the branch
+keeps it from "learning", and only then does the data decide. "learning" needs
+every condition of the catalogue's row that could be computed to hold; each
+condition is a `Check` holding the very numbers it compared, and the text is
+rendered from those numbers only, so the report never states what was not judged.
+A condition that cannot be computed (a key not logged, GA unknown) is said to be
+"not checked" rather than printed as if it held.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,15 +46,61 @@ KEY_METRICS = {
     "dino": ("dino_global",),
     "kl": ("kl_raw", "z_init/mean", "z_init/var"),
 }
+# The verdict table's numbers. "Goes down" is the windows' own "decreasing" magnitude and τ over
+# the whole run; coverage is the guide's ±10 % of GA (§7); KL's band is the catalogue's.
+FALL_PCT = -1.0
+FALL_TAU = -0.1
+COVERAGE_TOL = 0.1
+KL_RISE_PCT = 5.0
+Z_MEAN_LIMIT = 0.1
+Z_VAR_BAND = (0.8, 1.2)
+# DINO's gradient growth compares the first and the last tenth of the warmup
+WARMUP_EDGE = 0.1
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition of a verdict: the numbers it compared and whether it held (None: not computable).
+
+    `values` are the judged numbers, exactly as compared (percentages in percent); the evidence
+    prints them and nothing else. `words` are names and reasons, never numbers.
+    """
+
+    key: str
+    holds: bool | None
+    values: Mapping[str, float] = field(default_factory=dict)
+    words: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""  # message key: why the condition could not be computed
+
+    def text(self, lang: str) -> str:
+        state = "na" if self.holds is None else "ok" if self.holds else "fail"
+        shown: dict[str, str] = {name: fmt(value) for name, value in self.values.items()}
+        if self.reason:
+            shown["reason"] = message(self.reason, lang, **self.words)
+        return message(f"vc_{self.key}_{state}", lang, **shown, **self.words)
+
+
+def fmt(value: float) -> str:
+    """How a judged number is printed (3 significant digits; the test reads them back)."""
+    return "nan" if not np.isfinite(value) else f"{value:.3g}"
 
 
 def verdicts(
     run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str
 ) -> list[Verdict]:
-    out = []
+    return [verdict for verdict, _ in judged(run, findings, signals, params, lang)]
+
+
+def judged(
+    run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str
+) -> list[tuple[Verdict, list[Check]]]:
+    """Each branch's verdict with the checks its evidence was rendered from (empty when a rule decided)."""
+    out: list[tuple[Verdict, list[Check]]] = []
     for branch, table in TABLE.items():
-        fired = _from_findings(branch, table, findings, signals, params, lang)
-        out.append(fired or _from_data(run, branch, params, lang))
+        fired = _from_findings(branch, table, findings, signals, params, lang) or _other_findings(
+            branch, findings, lang
+        )
+        out.append((fired, []) if fired else _from_data(run, branch, params, lang))
     return out
 
 
@@ -80,90 +132,128 @@ def _from_findings(
     return None
 
 
+def _other_findings(branch: str, findings: list[Finding], lang: str) -> Verdict | None:
+    """A red or warn finding of the branch outside the table (grad-coverage-mismatch): not "learning"."""
+    hits = sorted(
+        {
+            f.rule + (f" ({f.tag})" if f.tag else "")
+            for f in findings
+            if f.severity != "info" and f.branch == branch
+        }
+    )
+    return (
+        Verdict(branch, "unknown", message("v_fired_not_learning", lang, rules=", ".join(hits)))
+        if hits
+        else None
+    )
+
+
+def _from_data(
+    run: RunData, branch: str, params: Mapping[str, Param], lang: str
+) -> tuple[Verdict, list[Check]]:
+    missing = [m for m in KEY_METRICS[branch] if m not in run.frame.columns or run.frame[m].notna().sum() < 3]
+    if missing:
+        return Verdict(branch, "unknown", message("v_missing", lang, missing=", ".join(missing))), []
+    if branch == "flow":
+        checks = [_falling(run, "loss_flow"), _grad_positive(run), _coverage(run, params)]
+    elif branch == "dino":
+        checks = [_falling(run, "dino_global"), _dino_growth(run, params)]
+    else:
+        checks = _kl(run)
+    learning = all(c.holds is not False for c in checks)
+    sep = "；" if lang == "zh" else "; "
+    evidence = sep.join(c.text(lang) for c in checks)
+    return Verdict(branch, "learning" if learning else "unknown", evidence), checks
+
+
 def _series(run: RunData, name: str) -> tuple[np.ndarray, np.ndarray]:
     column = run.frame[name].dropna()
     return column.index.to_numpy(), column.to_numpy(dtype=float)
 
 
-def _ends(run: RunData, name: str) -> dict[str, str]:
-    """Robust start and end levels of a metric: medians of its first and last tenth."""
-    values = _series(run, name)[1]
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return {"start": "n/a", "end": "n/a"}
+def _falling(run: RunData, name: str) -> Check:
+    """Goes down over the run: the last tenth's median under the first tenth's, and Kendall's τ.
+
+    Start and end are medians of the first and last tenth of the logged points (robust to a
+    spike); their relative difference is what is judged (a relative Theil–Sen change against
+    the median read as "-150 %"), and τ of the binned series says the fall is consistent.
+    """
+    steps, values = _series(run, name)
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
     tenth = max(1, len(values) // 10)
-    return {"start": f"{np.median(values[:tenth]):.3g}", "end": f"{np.median(values[-tenth:]):.3g}"}
+    start, end = float(np.median(values[:tenth])), float(np.median(values[-tenth:]))
+    pct = (end - start) / abs(start) * 100 if start != 0 else float("nan")
+    tau = float(windows.overall_trend(steps, values)[1])
+    holds = bool(pct <= FALL_PCT and tau <= FALL_TAU)
+    values_shown = {
+        "start": start,
+        "end": end,
+        "change": pct,
+        "limit": FALL_PCT,
+        "tau": tau,
+        "tau_limit": FALL_TAU,
+    }
+    return Check("falling", holds, values_shown, {"metric": name})
 
 
-def _from_data(run: RunData, branch: str, params: Mapping[str, Param], lang: str) -> Verdict:
-    missing = [m for m in KEY_METRICS[branch] if m not in run.frame.columns or run.frame[m].notna().sum() < 3]
-    if missing:
-        return Verdict(branch, "unknown", message("v_missing", lang, missing=", ".join(missing)))
-    if branch == "flow":
-        return _flow(run, params, lang)
-    if branch == "dino":
-        return _dino(run, params, lang)
-    return _kl(run, lang)
+def _grad_positive(run: RunData) -> Check:
+    grad = float(np.nanmedian(_series(run, "dbg/grad_flow")[1]))
+    return Check("grad", bool(grad > 0), {"grad": grad, "limit": 0.0})
 
 
-def _falling(run: RunData, name: str) -> bool:
-    change, tau = windows.overall_trend(*_series(run, name))
-    return bool(change <= -0.01 and tau <= -0.1)
-
-
-def _flow(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
-    falling = _falling(run, "loss_flow")
-    grad = float(np.median(_series(run, "dbg/grad_flow")[1]))
+def _coverage(run: RunData, params: Mapping[str, Param]) -> Check:
+    """has_grad / trainable ≈ GA within the guide's ±10 % (the median over the run)."""
     ga = params.get("ga")
-    ratio = "n/a"
-    if {"dbg/flow_has_grad", "dbg/flow_trainable"} <= set(run.frame.columns):
-        both = run.frame[["dbg/flow_has_grad", "dbg/flow_trainable"]].dropna()
-        both = both[both["dbg/flow_trainable"] > 0]
-        if len(both):
-            ratio = f"{float(np.median(both['dbg/flow_has_grad'] / both['dbg/flow_trainable'])):.2f}"
-    if falling and grad > 0:
-        return Verdict(
-            "flow",
-            "learning",
-            message(
-                "v_flow_learning",
-                lang,
-                grad=grad,
-                ratio=ratio,
-                ga=ga.value if ga else "?",
-                **_ends(run, "loss_flow"),
-            ),
-        )
-    return Verdict("flow", "unknown", message("v_flow_not_falling", lang, **_ends(run, "loss_flow")))
+    names = ["dbg/flow_has_grad", "dbg/flow_trainable"]
+    if not set(names) <= set(run.frame.columns):
+        return Check("coverage", None, words={"missing": ", ".join(names)}, reason="vr_missing")
+    both = run.frame[names].dropna()
+    both = both[both["dbg/flow_trainable"] > 0]
+    if not len(both):
+        return Check("coverage", None, reason="vr_no_trainable")
+    ratio = float(np.median(both["dbg/flow_has_grad"] / both["dbg/flow_trainable"]))
+    if ga is None or not isinstance(ga.value, int | float):
+        return Check("coverage", None, reason="vr_ga_unknown")
+    value = float(ga.value)
+    holds = bool(abs(ratio - value) <= COVERAGE_TOL * value)
+    return Check("coverage", holds, {"ratio": ratio, "ga": value, "tol": COVERAGE_TOL * 100})
 
 
-def _dino(run: RunData, params: Mapping[str, Param], lang: str) -> Verdict:
-    if not _falling(run, "dino_global"):
-        return Verdict("dino", "unknown", message("v_dino_not_falling", lang, **_ends(run, "dino_global")))
-    start = end = "n/a"
+def _dino_growth(run: RunData, params: Mapping[str, Param]) -> Check:
+    """grad_dino_t_head grows through the warmup: last tenth's median above the first tenth's."""
     warmup = params.get("warmup_steps")
-    if "dbg/grad_dino_t_head" in run.frame.columns and warmup is not None:
-        steps, grad = _series(run, "dbg/grad_dino_t_head")
-        early, late = (
-            grad[steps <= 0.1 * warmup.value],
-            grad[(steps >= 0.9 * warmup.value) & (steps <= warmup.value)],
-        )
-        if len(early) and len(late):
-            start, end = f"{np.median(early):.3g}", f"{np.median(late):.3g}"
-    return Verdict(
-        "dino",
-        "learning",
-        message("v_dino_learning", lang, grad_start=start, grad_end=end, **_ends(run, "dino_global")),
-    )
+    if "dbg/grad_dino_t_head" not in run.frame.columns:
+        return Check("growth", None, words={"missing": "dbg/grad_dino_t_head"}, reason="vr_missing")
+    if warmup is None or not isinstance(warmup.value, int | float):
+        return Check("growth", None, reason="vr_warmup_unknown")
+    steps, grad = _series(run, "dbg/grad_dino_t_head")
+    end = float(warmup.value)
+    early = grad[steps <= WARMUP_EDGE * end]
+    late = grad[(steps >= (1 - WARMUP_EDGE) * end) & (steps <= end)]
+    early, late = early[np.isfinite(early)], late[np.isfinite(late)]
+    if not len(early) or not len(late):
+        return Check("growth", None, reason="vr_no_warmup_points")
+    first, last = float(np.median(early)), float(np.median(late))
+    return Check("growth", bool(last > first), {"first": first, "last": last})
 
 
-def _kl(run: RunData, lang: str) -> Verdict:
+def _kl(run: RunData) -> list[Check]:
+    """kl_raw settles (not rising over the last third), z_init/mean ≈ 0, z_init/var near 1."""
     steps, kl = _series(run, "kl_raw")
     tail = steps >= steps[0] + (steps[-1] - steps[0]) * 2 / 3
-    change, _ = windows.overall_trend(steps[tail], kl[tail])
+    change = float(windows.overall_trend(steps[tail], kl[tail])[0]) * 100
+    settles = Check(
+        "settles",
+        bool(np.isfinite(change) and change < KL_RISE_PCT),
+        {"change": change, "limit": KL_RISE_PCT},
+    )
     end = run.frame.index.to_numpy() >= run.frame.index[0] + (run.frame.index[-1] - run.frame.index[0]) * 0.8
     mean = float(np.nanmedian(run.frame["z_init/mean"].to_numpy(dtype=float)[end]))
     var = float(np.nanmedian(run.frame["z_init/var"].to_numpy(dtype=float)[end]))
-    if abs(mean) <= 0.1 and 0.8 <= var <= 1.2 and not change >= 0.05:
-        return Verdict("kl", "learning", message("v_kl_learning", lang, mean=mean, var=var))
-    return Verdict("kl", "unknown", message("v_kl_outside", lang, mean=mean, var=var))
+    low, high = Z_VAR_BAND
+    return [
+        settles,
+        Check("zmean", bool(abs(mean) <= Z_MEAN_LIMIT), {"mean": mean, "limit": Z_MEAN_LIMIT}),
+        Check("zvar", bool(low <= var <= high), {"var": var, "low": low, "high": high}),
+    ]

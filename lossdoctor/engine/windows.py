@@ -29,8 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 
 MIN_POINTS = 3
+DENSE_POINTS = 40  # a spike window holding more points than this uses bin medians (trailing_median)
 MAX_BINS_PER_WINDOW = 12
 MAX_WINDOWS = 3000  # a long run is judged on windows ending at most every len/3000 bins
 # Noise guards: a rise must stand Z_RISING standard errors above zero, and "not decreasing"
@@ -206,6 +208,17 @@ def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
             return np.nanmedian(a, axis=1)
 
 
+def most_points_in(steps: np.ndarray, window: float) -> int:
+    """The most logged points any stretch of `window` steps holds (both ends included), in steps.
+
+    On a regular log this is `points_in(window, interval)`; on an irregular one it is the dense part's.
+    """
+    if len(steps) == 0:
+        return 0
+    ends = np.searchsorted(steps, np.asarray(steps, dtype=np.float64) + window, side="right")
+    return int((ends - np.arange(len(steps))).max())
+
+
 def points_in(window: float, interval: float | None) -> int:
     """How many logged points a window of `window` steps holds at this interval."""
     if not interval or interval <= 0:
@@ -213,39 +226,74 @@ def points_in(window: float, interval: float | None) -> int:
     return int(window // interval) + 1
 
 
+class _Bounds(BaseIndexer):
+    """Rolling-window bounds given as arrays: windows of steps, not of a fixed number of rows."""
+
+    def __init__(self, start: np.ndarray, end: np.ndarray) -> None:
+        super().__init__()
+        self.start, self.end = start, end
+
+    def get_window_bounds(
+        self,
+        num_values: int = 0,
+        min_periods: int | None = None,
+        center: bool | None = None,
+        closed: str | None = None,
+        step: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.start, self.end
+
+
 def trailing_median(steps: np.ndarray, values: np.ndarray, window: float) -> np.ndarray:
     """Median of the points in the `window` steps before each point (itself excluded).
 
-    Only points with a full window of history are judged: at the start of a ramp from
-    zero (the DINO alpha warmup) every point is several times the few before it.
-    Dense logs (more than 40 points per window) use the median of block medians,
-    blocks being a tenth of the window: the same robust level for a spike test, at a
-    fraction of the cost of an exact rolling median over 200k points.
+    The window is [step − window, step) in training steps, whatever the logging interval
+    (irregular, resumed and epoch-based logs included); where it holds fewer than 3 points
+    (a 100-step window at interval 50) it reaches back to the 3 points before, so a level is
+    never the median of one or two points. Only points with a full window of history are
+    judged: at the start of a ramp from zero (the DINO alpha warmup) every point is several
+    times the few before it.
     """
-    interval = typical_interval(steps) or 1.0
-    n = max(MIN_POINTS, round(window / interval))
-    if n <= 40:
-        series = pd.Series(values)
-        return series.rolling(n, min_periods=n).median().shift(1).to_numpy()
-    block = n // 10
-    usable = len(values) // block * block
-    blocks = np.full(len(values) // block, np.nan)
-    if usable:
-        blocks = _nanmedian_rows(values[:usable].reshape(-1, block))
-    level = pd.Series(blocks).rolling(10, min_periods=10).median().to_numpy()
+    n = len(steps)
+    out = np.full(n, np.nan)
+    if n <= MIN_POINTS:
+        return out
+    steps = np.asarray(steps, dtype=np.float64)
+    if n / max(steps[-1] - steps[0], 1.0) * window > DENSE_POINTS:
+        return _block_level(steps, np.asarray(values, dtype=np.float64), window)
+    index = np.arange(n, dtype=np.int64)
+    start = np.minimum(np.searchsorted(steps, steps - window, side="left"), np.maximum(index - MIN_POINTS, 0))
+    end = index.copy()
+    level = pd.Series(values, dtype=np.float64).rolling(_Bounds(start, end), min_periods=MIN_POINTS).median()
+    out[:] = level.to_numpy()
+    out[steps - window < steps[0]] = np.nan
+    return out
+
+
+def _block_level(steps: np.ndarray, values: np.ndarray, window: float) -> np.ndarray:
+    """Dense logs: the median of the medians of the ten tenth-of-a-window step bins before a point's bin.
+
+    The same robust level for a spike test at a fraction of the cost of an exact rolling median
+    over 200k points; bins are in steps, so an irregular log is binned by what it logged.
+    """
+    width = window / 10
+    bin_of = ((steps - steps[0]) // width).astype(np.int64)
+    dense, _ = _bin_medians(bin_of, values, np.isfinite(values))
+    level = pd.Series(dense).rolling(10, min_periods=MIN_POINTS).median().to_numpy()
     out = np.full(len(values), np.nan)
-    # a point sees the level of the blocks that ended before its own block began
-    seen = np.arange(len(values)) // block - 1
-    ok = (seen >= 0) & (seen < len(level))
+    seen = bin_of - 1  # a point sees the bins that ended before its own bin began
+    ok = (seen >= 0) & (steps - window >= steps[0])
     out[ok] = level[seen[ok]]
     return out
 
 
 def trailing_count(steps: np.ndarray, mask: np.ndarray, window: float) -> np.ndarray:
-    """How many points in the last `window` steps (this one included) satisfy `mask`."""
-    interval = typical_interval(steps) or 1.0
-    n = max(1, round(window / interval) + 1)
-    return pd.Series(mask.astype(np.float64)).rolling(n, min_periods=1).sum().to_numpy()
+    """How many points in the last `window` steps, [step − window, step], satisfy `mask`."""
+    if len(steps) == 0:
+        return np.zeros(0)
+    held = np.concatenate([[0], np.cumsum(np.asarray(mask, dtype=np.int64))])
+    start = np.searchsorted(np.asarray(steps, dtype=np.float64), np.asarray(steps, dtype=np.float64) - window)
+    return (held[1:] - held[start]).astype(np.float64)
 
 
 def overall_trend(steps: np.ndarray, values: np.ndarray, bins: int = 24) -> tuple[float, float]:

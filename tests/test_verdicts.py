@@ -1,0 +1,116 @@
+"""Branch verdicts print only what they judged, and never contradict a red finding of their branch."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lossdoctor.engine import analyze, load_default
+from lossdoctor.engine.params import resolve
+from lossdoctor.engine.verdicts import Check, fmt, judged
+from lossdoctor.model import Report, RunData
+from lossdoctor.readers import read_paths
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
+SCENARIOS = sorted(p.name for p in SAMPLES.iterdir() if (p / "expect.yaml").exists())
+# a number standing on its own: not the digits inside a name such as dbg/update_ratio/flow2
+NUMBER = re.compile(r"(?<![\w/.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w/.])nan\b")
+
+
+@cache
+def run_of(name: str, source: str = "scalars") -> RunData:
+    folder = SAMPLES / name
+    return read_paths([folder] if source == "scalars" else sorted(folder.glob("*/*.log")))
+
+
+@cache
+def report_of(name: str, lang: str, source: str = "scalars") -> Report:
+    return analyze(run_of(name, source), load_default(), lang=lang)
+
+
+def printed_numbers(text: str) -> list[str]:
+    return NUMBER.findall(text)
+
+
+@pytest.mark.parametrize(("lang", "source"), [("en", "scalars"), ("zh", "scalars"), ("en", "text log")])
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_number_a_verdict_prints_is_one_it_judged(name: str, lang: str, source: str) -> None:
+    report = report_of(name, lang, source)
+    run = run_of(name, source)
+    for verdict, checks in judged(run, report.findings, set(), report.params, lang):
+        if not checks:  # decided by a fired rule or a missing metric: it prints no number
+            assert not printed_numbers(verdict.evidence), verdict.evidence
+            continue
+        judged_numbers = {fmt(v) for check in checks for v in check.values.values()}
+        for number in printed_numbers(verdict.evidence):
+            assert number in judged_numbers, f"{verdict.branch}: {number} printed but not judged"
+        for check in checks:  # and every judged number is shown with its condition
+            for value in check.values.values():
+                assert fmt(value) in printed_numbers(verdict.evidence), (verdict.branch, check.key)
+        learning = all(c.holds is not False for c in checks)
+        assert (verdict.verdict == "learning") == learning, verdict
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_a_verdict_never_says_learning_beside_a_red_or_warn_finding_of_its_branch(name: str) -> None:
+    report = report_of(name, "en")
+    for verdict in report.verdicts:
+        mine = [f for f in report.findings if f.branch == verdict.branch and f.severity in ("red", "warn")]
+        if mine:
+            assert verdict.verdict != "learning", (verdict, [f.rule for f in mine])
+            assert any(f.rule in verdict.evidence for f in mine), verdict.evidence
+
+
+def test_coverage_mismatch_is_not_reported_as_coverage_equal_to_ga() -> None:
+    """The issue's report: 'has_grad/trainable 1.00 ≈ ga 2 · learning' beside four red findings."""
+    report = report_of("grad_coverage_mismatch", "en")
+    flow = next(v for v in report.verdicts if v.branch == "flow")
+    assert flow.verdict != "learning"
+    assert "≈ GA" not in flow.evidence and "≈ ga" not in flow.evidence
+    assert "grad-coverage-mismatch (flow)" in flow.evidence
+
+
+def _flow_checks(run: RunData, **given: object) -> tuple[str, str, dict[str, Check]]:
+    params = resolve(run, given)
+    verdict, checks = judged(run, [], set(), params, "en")[0]
+    return verdict.verdict, verdict.evidence, {c.key: c for c in checks}
+
+
+def test_flow_coverage_is_judged_against_ga_with_the_guides_ten_percent() -> None:
+    run = run_of("grad_coverage_mismatch")
+    frame = run.frame[["dbg/flow_has_grad", "dbg/flow_trainable"]].dropna()
+    ratio = float(np.median(frame["dbg/flow_has_grad"] / frame["dbg/flow_trainable"]))
+    verdict, evidence, checks = _flow_checks(run)  # its config says GA 2; the taps say 1
+    assert checks["coverage"].holds is False and checks["coverage"].values["ratio"] == ratio == 1.0
+    assert verdict == "unknown" and "is off GA 2 by more than ±10 %" in evidence
+    verdict, evidence, checks = _flow_checks(run, ga=1)  # the same run told GA is 1 is learning
+    assert checks["coverage"].holds is True and verdict == "learning"
+    assert checks["coverage"].values["ga"] == 1.0
+
+
+def test_flow_coverage_not_checkable_is_said_not_claimed() -> None:
+    run = run_of("healthy")
+    frame = run.frame.drop(columns=["dbg/flow_has_grad", "dbg/flow_trainable"])
+    bare = RunData(frame=frame, files=run.files, format=run.format)
+    verdict, evidence, checks = _flow_checks(bare, ga=2)
+    assert checks["coverage"].holds is None and verdict == "learning"
+    assert "≈ GA not checked: dbg/flow_has_grad, dbg/flow_trainable not in the log" in evidence
+
+
+def test_dino_learning_needs_its_gradient_to_grow_through_the_warmup() -> None:
+    run = run_of("healthy")
+    frame = run.frame.copy()
+    column = frame["dbg/grad_dino_t_head"]
+    warmup = column.dropna().loc[:1000]
+    frame.loc[warmup.index, "dbg/grad_dino_t_head"] = warmup.to_numpy()[::-1]  # shrinks through the warmup
+    shrinking = RunData(frame=frame, files=run.files, format=run.format)
+    params = resolve(shrinking, {"warmup_steps": 1000})
+    dino, checks = judged(shrinking, [], set(), params, "en")[1]
+    assert dino.branch == "dino" and dino.verdict == "unknown"
+    assert "did not grow through the warmup" in dino.evidence
+    growth = next(c for c in checks if c.key == "growth")
+    assert growth.values["last"] < growth.values["first"]
