@@ -642,3 +642,27 @@ def test_a_thinned_view_is_confirmed_by_the_whole_file(tmp_path: Path) -> None:
     said += watcher.confirm() + watcher.book.finish(3000)
     got = sorted((a.rule, a.tag, a.first_step, a.last_step) for a in watcher.book.fired())
     assert got == stretches_of_analyze([log])
+
+
+def test_an_on_alert_hook_that_cannot_start_is_reported_and_later_hooks_run(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """A NUL in a rule pack's remedy cannot go into the hook's environment: that hook fails, the next runs."""
+    pack = tmp_path / "team.yaml"
+    pack.write_text(
+        'pack: team\nextends: default\noverrides:\n  z-var-out-of-range:\n'
+        '    text: {en: {remedy: "check the clamp\\0 first"}}\n'
+    )
+    log = tmp_path / "scalars.json"
+    lines = [*collapse_lines(1300), scalars_line(1310, loss=float("nan"), **{"z_init/var": 1.0})]
+    log.write_text("".join(lines))
+    ran = tmp_path / "ran"
+    result = cli(
+        "watch", log, "-f", "--format", "jsonl", "--rules", pack, "--idle-exit", "0.3",
+        "--on-alert", f'echo "$LOSSDOCTOR_RULE" >> {ran}', "--on-alert-timeout", "60", "--interval", "0.02",
+    )
+    objs = events(result.out)
+    assert [o["rule"] for o in objs if o["event"] == "firing"] == [Z_VAR, "non-finite-loss"]
+    failed = [o["message"] for o in objs if o["event"] == "hook-failed"]
+    assert failed == [f"--on-alert for {Z_VAR}: could not start: embedded null byte"]
+    assert ran.read_text().split() == ["non-finite-loss"]
