@@ -151,3 +151,10 @@ def test_the_report_page_allows_only_its_own_script(cli: Callable[..., Result], 
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
     assert f"'sha256-{digest}'" in script_src
     assert not re.search(r"<[^>]*\son[a-z]+\s*=", page)  # no inline handler anywhere in the page
+
+
+def test_an_error_about_a_hostile_path_is_one_inert_line(cli: Callable[..., Result], tmp_path: Path) -> None:
+    result = cli("analyze", tmp_path / "nl\n::error::injected\x1b]0;PWNED\x07")
+    assert result.code == 2
+    assert len(result.err.splitlines()) == 1 and result.err.startswith("lossdoctor: error: ")
+    assert_inert(result.err)

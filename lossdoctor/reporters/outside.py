@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported when a Text is made: the CLI's error path uses `clean` without it
+    from rich.text import Text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -36,6 +38,8 @@ def clean(value: object) -> str:
 
 def as_text(value: object, style: str = "") -> Text:
     """`clean` as a rich Text: printed as it is, never read as markup."""
+    from rich.text import Text
+
     return Text(clean(value), style=style)
 
 
