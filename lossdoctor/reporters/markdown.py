@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from lossdoctor.model import SEVERITY_ORDER, Finding, Report
 from lossdoctor.reporters.json import log_interval, step_extent
 from lossdoctor.reporters.labels import label, severity_word, verdict_word
-from lossdoctor.reporters.outside import safe_output
+from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_number
 
 SEVERITY_EMOJI = {"red": "🔴", "warn": "🟡", "info": "🔵"}
@@ -117,7 +117,7 @@ def md_code(text: str) -> str:
     """
     if text and not re.search(r"[`\\|\r\n]", text):
         return f"`{text}`"
-    return md_text(text)
+    return md_text(clean(text))  # a name's newline shown as `\n`, never obeyed
 
 
 def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
