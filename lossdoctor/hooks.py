@@ -58,7 +58,10 @@ class AlertHook:
             try:
                 if alert is None:
                     return
-                problem = self._run(alert)
+                try:
+                    problem = self._run(alert)
+                except Exception as exc:  # the worker must outlive any one alert, or later ones never run
+                    problem = f"failed: {exc}"
                 if problem is not None:
                     name = alert["rule"] + (f"[{alert['tag']}]" if alert.get("tag") else "")
                     self.reports.put(
@@ -81,7 +84,7 @@ class AlertHook:
                 env=env,
                 start_new_session=True,
             )
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the command or in a value of the alert
             return f"could not start: {exc}"
         try:
             _, stderr = proc.communicate(payload.encode(), timeout=self.timeout)

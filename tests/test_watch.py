@@ -1,9 +1,11 @@
-"""`lossdoctor watch`: a real file appended by another thread (or process) while the watch runs.
+"""`lossdoctor watch`: a real file that grows while the watch runs.
 
-Nothing of the file system is mocked: a writer thread appends lines to a file in a temp
-folder while `watch --follow` polls it every few milliseconds. Event steps come from the
-data, never from when a poll happened to run, so the sequences below are exact whatever
-the timing: a z-var collapse planted at step 700 is pending at 700, firing at 900 (its
+Nothing of the file system is mocked: the log is appended, a piece at a time (cut anywhere, mid-line
+too), to a file in a temp folder while `watch --follow` polls it. The growth is tied to the watcher's
+own polls and announcements, never to a clock: a piece is appended before each poll, a late file is
+created only once the watcher said it is `waiting`, and the watch cannot call the file idle while
+pieces remain. So a loaded machine changes nothing, and since event steps come from the data, the
+sequences below are exact: a z-var collapse planted at step 700 is pending at 700, firing at 900 (its
 200-step window) and resolved at 1200, where the variance is back.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -19,6 +22,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,7 @@ import pytest
 from helpers.cli import Result
 from rich.console import Console
 
+from lossdoctor.alerts import Event
 from lossdoctor.engine import analyze
 from lossdoctor.engine.packs import load_rules
 from lossdoctor.follow import Tail
@@ -38,7 +44,8 @@ from lossdoctor.watcher import Watcher, WatchOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
-FAST = ["--interval", "0.02", "--idle-exit", "0.8"]  # idle well above any pause of a writer thread
+FAST = ["--interval", "0.02", "--idle-exit", "0.3"]  # idle is judged only once every piece was read
+SAFETY_NET = 120  # seconds before a test gives up on a subprocess that never answers (a hang, not a race)
 Z_VAR = "z-var-out-of-range"
 
 
@@ -63,46 +70,80 @@ def collapse_lines(last: int = 1500) -> list[str]:
     return lines
 
 
-class Writer(threading.Thread):
-    """Appends `lines` to `path`, `per_chunk` at a time, as a training job's logger would."""
+@dataclass
+class Grower:
+    """A log appended piece by piece, one piece before each poll of the watcher.
 
-    def __init__(
-        self, path: Path, lines: list[str], per_chunk: int = 3, delay: float = 0.004, start_after: float = 0.0
-    ) -> None:
-        super().__init__(daemon=True)
-        self.stop = threading.Event()
-        self.path, self.lines, self.per_chunk, self.delay, self.start_after = (
-            path,
-            lines,
-            per_chunk,
-            delay,
-            start_after,
-        )
+    `wait_for` holds the first piece back until the watcher has announced that event (its readiness
+    signal: `waiting` for a file that does not exist yet), `after_polls` until it has polled that often;
+    `then` runs at the first poll after everything was written and read (to delete the file, say).
+    """
 
-    def run(self) -> None:
-        time.sleep(self.start_after)
-        for i in range(0, len(self.lines), self.per_chunk):
-            if self.stop.is_set():
-                return
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write("".join(self.lines[i : i + self.per_chunk]))
-            time.sleep(self.delay)
+    path: Path
+    data: bytes
+    piece: int
+    wait_for: str | None = None
+    after_polls: int = 0
+    then: Callable[[], None] | None = None
+    written: int = 0
+    polls: int = 0
+    started: bool = False
+    finished: bool = False
+
+    def before_poll(self) -> None:
+        if not self.started or self.finished:
+            return
+        if self.written < len(self.data):
+            with open(self.path, "ab") as handle:
+                handle.write(self.data[self.written : self.written + self.piece])
+            self.written = min(len(self.data), self.written + self.piece)
+            return
+        self.finished = True
+        if self.then is not None:
+            self.then()
+
+    def after_poll(self, events: list[Event]) -> None:
+        self.polls += 1
+        ready = self.wait_for is None or any(e.event == self.wait_for for e in events)
+        self.started |= ready and self.polls >= self.after_polls
 
 
 @pytest.fixture
-def writing() -> Iterator[Callable[..., Writer]]:
-    started: list[Writer] = []
+def growing(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Grower]:
+    """`growing(path, lines, per_poll=3, ...)`: grow `path` with the watcher's polls (see Grower).
 
-    def start(path: Path, lines: list[str], **kwargs: Any) -> Writer:
-        writer = Writer(path, lines, **kwargs)
-        writer.start()
-        started.append(writer)
-        return writer
+    The watch may end only by `--exit-on` or once every grower is finished: what ends it then is its
+    own rule (`--idle-exit`, a file gone), with nothing left to read, whatever the load of the machine.
+    """
+    growers: list[Grower] = []
+    real_poll, real_ended = Watcher.poll, Watcher.ended
+    since = time.monotonic()
 
-    yield start
-    for writer in started:
-        writer.stop.set()
-        writer.join(timeout=10)
+    def poll(watcher: Watcher) -> list[Event]:
+        for grower in growers:
+            grower.before_poll()
+        events = real_poll(watcher)
+        for grower in growers:
+            grower.after_poll(events)
+        return events
+
+    def ended(watcher: Watcher) -> bool:
+        waiting = watcher.stop_code is None and not all(g.finished for g in growers)
+        if waiting and time.monotonic() - since < SAFETY_NET:  # the net: a grower that never starts
+            return False
+        return real_ended(watcher)
+
+    monkeypatch.setattr(Watcher, "poll", poll)
+    monkeypatch.setattr(Watcher, "ended", ended)
+
+    def start(path: Path, lines: list[str], per_poll: float = 3, **kwargs: Any) -> Grower:
+        data = "".join(lines).encode()
+        piece = max(1, int(len(data) / max(len(lines), 1) * per_poll) + 7)  # + 7: pieces cut lines
+        grower = Grower(path, data, piece, **kwargs)
+        growers.append(grower)
+        return grower
+
+    return start
 
 
 def events(out: str) -> list[dict[str, Any]]:
@@ -135,11 +176,11 @@ def stretches_of_summary(objs: list[dict[str, Any]]) -> list[tuple[str, str | No
 
 
 def test_collapse_is_pending_then_firing_then_resolved(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("")
-    writing(log, collapse_lines())
+    growing(log, collapse_lines())
     result = cli("watch", log, "--follow", "--format", "jsonl", *FAST)
     objs = events(result.out)
     assert alert_steps(objs) == [
@@ -152,7 +193,7 @@ def test_collapse_is_pending_then_firing_then_resolved(
     assert firing["evidence"]["low"] == 0.3 and firing["remedy"]
     assert objs[-1] == {
         "event": "summary",
-        "ended": "nothing appended for 0.8 s (--idle-exit)",
+        "ended": "nothing appended for 0.3 s (--idle-exit)",
         "exit_code": 1,
         "alerts": [
             {
@@ -170,11 +211,11 @@ def test_collapse_is_pending_then_firing_then_resolved(
 
 
 def test_plain_lines_are_one_per_event(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("")
-    writing(log, collapse_lines())
+    growing(log, collapse_lines())
     result = cli("watch", log, "-f", "--format", "text", "--fail-on", "never", *FAST)
     lines = result.out.splitlines()
     assert lines[0] == (
@@ -188,33 +229,33 @@ def test_plain_lines_are_one_per_event(
     assert "z_var_median=0.2  low=0.3  high=1.5] Remedy: If high: raise the KL weight" in lines[1]
     assert lines[2] == "resolved  red  z-var-out-of-range step 1200: held 700-1190, no longer holds"
     assert lines[3:] == [
-        "summary   nothing appended for 0.8 s (--idle-exit): 1 alert fired",
+        "summary   nothing appended for 0.3 s (--idle-exit): 1 alert fired",
         "  red  z-var-out-of-range steps 700-1190 resolved",
     ]
     assert result.code == 0  # --fail-on never
 
 
 def test_exit_on_red_stops_at_once(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("")
     lines = collapse_lines(5000)
-    writer = writing(log, lines, per_chunk=2, delay=0.01)
+    grower = growing(log, lines, per_poll=2)
     result = cli("watch", log, "-f", "--format", "jsonl", "--exit-on", "red", "--interval", "0.02")
-    assert writer.is_alive()  # it stopped while the run was still being written
+    assert grower.written < len(grower.data) / 2  # it stopped while the run was still being written
     objs = events(result.out)
     assert [o["event"] for o in objs] == ["pending", "firing", "summary"]
     assert objs[-1]["ended"] == "stopped: a rule at or above --exit-on red fired" and result.code == 1
 
 
 def test_exit_on_warn_ignores_nothing_below(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("")
     healthy = [scalars_line(s, **{"z_init/var": 1.0, "z_init/mean": 0.0}) for s in range(10, 800, 10)]
-    writing(log, healthy)
+    growing(log, healthy)
     result = cli("watch", log, "-f", "--format", "jsonl", "--exit-on", "warn", *FAST)
     assert [o["event"] for o in events(result.out)] == ["summary"] and result.code == 0
 
@@ -225,15 +266,17 @@ def test_exit_on_warn_ignores_nothing_below(
 
 
 def test_on_alert_gets_the_alert_on_stdin_and_in_the_environment(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("")
     got = tmp_path / "got"
     variables = '"$LOSSDOCTOR_RULE" "$LOSSDOCTOR_STEP" "$LOSSDOCTOR_SEVERITY"'
     command = f"cat > {got}.json && printf '%s %s %s' {variables} > {got}.env"
-    writing(log, collapse_lines())
-    result = cli("watch", log, "-f", "--format", "jsonl", "--on-alert", command, *FAST)
+    growing(log, collapse_lines())
+    result = cli(
+        "watch", log, "-f", "--format", "jsonl", "--on-alert", command, "--on-alert-timeout", "60", *FAST
+    )
     alert = json.loads((tmp_path / "got.json").read_text())
     assert (alert["event"], alert["rule"], alert["step"], alert["first_step"]) == ("firing", Z_VAR, 900, 700)
     assert alert["file"] == str(log) and alert["remedy"]
@@ -242,27 +285,38 @@ def test_on_alert_gets_the_alert_on_stdin_and_in_the_environment(
 
 
 @pytest.mark.parametrize(
-    ("command", "said"),
+    ("command", "timeout", "said"),
     [
-        ("echo webhook down >&2; exit 3", "exited with status 3: webhook down"),
-        ("sleep 5", "timed out after 0.3 s (killed)"),
+        # a timeout far above what the command needs: under load it still fails, it never times out
+        ("echo webhook down >&2; exit 3", "60", "exited with status 3: webhook down"),
+        # a command that never ends within its timeout, however fast or slow the machine
+        ("echo $$ > {pid}; sleep 60", "0.3", "timed out after 0.3 s (killed)"),
     ],
 )
 def test_a_failing_on_alert_command_is_reported_not_fatal(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer], command: str, said: str
+    tmp_path: Path,
+    cli: Callable[..., Result],
+    growing: Callable[..., Grower],
+    command: str,
+    timeout: str,
+    said: str,
 ) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("")
-    writing(log, collapse_lines())
-    started = time.monotonic()
+    pid_file = tmp_path / "hook.pid"
+    growing(log, collapse_lines())
     result = cli(
-        "watch", log, "-f", "--format", "jsonl", "--on-alert", command, "--on-alert-timeout", "0.3", *FAST
+        "watch", log, "-f", "--format", "jsonl",
+        "--on-alert", command.format(pid=pid_file), "--on-alert-timeout", timeout, *FAST,
     )
     objs = events(result.out)
     failed = [o for o in objs if o["event"] == "hook-failed"]
     assert [o["message"] for o in failed] == [f"--on-alert for {Z_VAR}: {said}"]
     assert [o["event"] for o in objs if "rule" in o] == ["pending", "firing", "resolved"]
-    assert result.code == 1 and time.monotonic() - started < 4  # the watch went on, and the sleep was killed
+    assert result.code == 1  # the watch went on
+    if pid_file.exists():  # the sleeping shell was killed (and reaped), not left to run its 60 s
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -271,12 +325,13 @@ def test_a_failing_on_alert_command_is_reported_not_fatal(
 
 
 def test_a_file_that_appears_late_is_waited_for(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "later" / "scalars.json"
     log.parent.mkdir()
-    writing(log, collapse_lines(), start_after=0.2)
-    result = cli("watch", log, "-f", "--format", "jsonl", "--interval", "0.02", "--idle-exit", "1.0")
+    grower = growing(log, collapse_lines(), wait_for="waiting")  # created once the watcher waits for it
+    result = cli("watch", log, "-f", "--format", "jsonl", "--interval", "0.02", "--idle-exit", "0.3")
+    assert grower.finished
     objs = events(result.out)
     assert [o["event"] for o in objs[:2]] == ["waiting", "appeared"]
     assert alert_steps(objs) == [
@@ -346,20 +401,21 @@ def test_rotation_reads_the_new_file(tmp_path: Path) -> None:
     assert [n.kind for n in chunk.notices] == ["rotated"] and chunk.restart and len(chunk.lines) == 40
 
 
-def test_a_deleted_file_ends_the_watch(tmp_path: Path, cli: Callable[..., Result]) -> None:
+def test_a_deleted_file_ends_the_watch(
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
+) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("".join(collapse_lines(600)))
-    remover = threading.Timer(0.3, log.unlink)
-    remover.start()
+    growing(log, [], after_polls=1, then=log.unlink)  # deleted once the watcher has read it
     result = cli("watch", log, "-f", "--format", "jsonl", "--interval", "0.02")
-    remover.join()
+    assert not log.exists()
     objs = events(result.out)
     assert [o["event"] for o in objs] == ["deleted", "summary"]
     assert objs[-1]["ended"] == "the file is gone" and result.code == 0
 
 
 def test_a_new_launch_in_a_work_dir_is_picked_up(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     work = tmp_path / "work"
     source = SAMPLES / "resumed_healthy"
@@ -368,8 +424,8 @@ def test_a_new_launch_in_a_work_dir_is_picked_up(
     (work / second.name / "vis_data").mkdir(parents=True)
     shutil.copy(second / "vis_data" / "config.py", work / second.name / "vis_data" / "config.py")
     lines = (second / "vis_data" / "scalars.json").read_text().splitlines(keepends=True)
-    writing(work / second.name / "vis_data" / "scalars.json", lines, start_after=0.3)
-    result = cli("watch", work, "-f", "--format", "jsonl", "--interval", "0.02", "--idle-exit", "1.0")
+    growing(work / second.name / "vis_data" / "scalars.json", lines, after_polls=1)  # first launch read
+    result = cli("watch", work, "-f", "--format", "jsonl", "--interval", "0.02", "--idle-exit", "0.3")
     objs = events(result.out)
     launch = [o for o in objs if o["event"] == "launch"]
     assert [o["message"] for o in launch] == [
@@ -396,7 +452,7 @@ SCENARIOS = [
 @pytest.mark.parametrize("which", ["scalars", "text"])
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_what_watch_announced_equals_analyze(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer], scenario: str, which: str
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower], scenario: str, which: str
 ) -> None:
     launch = next(p for p in (SAMPLES / scenario).iterdir() if p.is_dir())
     copy = tmp_path / launch.name
@@ -404,11 +460,9 @@ def test_what_watch_announced_equals_analyze(
     log = copy / "vis_data" / "scalars.json" if which == "scalars" else copy / f"{launch.name}.log"
     lines = log.read_text().splitlines(keepends=True)
     log.write_text("")
-    writer = writing(log, lines, per_chunk=7 if which == "scalars" else 25, delay=0.002)
-    # idle-exit well above any pause of the writer thread: in the full suite (torch's threads from
-    # the taps tests still spinning) 0.3 s let the watch end before the file was complete, once in 4 runs
-    result = cli("watch", log, "-f", "--format", "jsonl", "--interval", "0.01", "--idle-exit", "1.0")
-    assert not writer.is_alive(), "the watch ended before the writer had written everything"
+    grower = growing(log, lines, per_poll=7 if which == "scalars" else 60)
+    result = cli("watch", log, "-f", "--format", "jsonl", "--interval", "0.01", "--idle-exit", "0.3")
+    assert grower.finished
     objs = events(result.out)
     assert stretches_of_summary(objs) == stretches_of_analyze([log])
     assert stretches_of_analyze([log])  # every scenario here fires something
@@ -417,13 +471,13 @@ def test_what_watch_announced_equals_analyze(
 
 
 def test_a_csv_is_followed(
-    tmp_path: Path, cli: Callable[..., Result], writing: Callable[..., Writer]
+    tmp_path: Path, cli: Callable[..., Result], growing: Callable[..., Grower]
 ) -> None:
     log = tmp_path / "metrics.csv"
     rows = ["step,z_init/var,z_init/mean,epoch\n"]
     rows += [f"{s},{0.2 if 700 <= s < 1200 else 1.0},0.0,0\n" for s in range(10, 1500, 10)]
     log.write_text("")
-    writing(log, rows)
+    growing(log, rows)
     result = cli("watch", log, "-f", "--format", "jsonl", *FAST)
     objs = events(result.out)
     assert alert_steps(objs) == [
@@ -509,31 +563,59 @@ def test_ctrl_c_ends_with_a_summary_and_no_traceback(tmp_path: Path) -> None:
     log = tmp_path / "scalars.json"
     log.write_text("".join(collapse_lines(1000)))
     env = {**os.environ, "LANG": "en_US.UTF-8"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lossdoctor",
-            "watch",
-            str(log),
-            "-f",
-            "--format",
-            "jsonl",
-            "--interval",
-            "0.05",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    first = [proc.stdout.readline() for _ in range(2)]  # pending, firing: the watch is running
-    proc.send_signal(signal.SIGINT)
-    rest, err = proc.communicate(timeout=30)
-    objs = events("".join(first) + rest)
+    command = [sys.executable, "-m", "lossdoctor", "watch", str(log), "-f", "--format", "jsonl"]
+    with ctrl_c_reaches_children():
+        proc = subprocess.Popen(
+            [*command, "--interval", "0.05"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    try:
+        lines = line_reader(proc)
+        said = [lines.get(timeout=SAFETY_NET) for _ in range(2)]  # pending, firing: the watch is running
+        proc.send_signal(signal.SIGINT)
+        while said[-1]:  # up to the end of its output
+            said.append(lines.get(timeout=SAFETY_NET))
+        proc.wait(timeout=SAFETY_NET)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+    objs = events("".join(said))
     assert [o["event"] for o in objs] == ["pending", "firing", "summary"]
     assert objs[-1]["ended"] == "interrupted (Ctrl-C)" and proc.returncode == 1 and "Traceback" not in err
+
+
+@contextmanager
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """A child started in here reacts to SIGINT even when the test run itself ignores it.
+
+    A shell starts background jobs (`pytest ... &`, many CI runners) with SIGINT ignored; a child
+    inherits that, Python then installs no KeyboardInterrupt handler, and the watch under test never
+    saw its Ctrl-C (the 30 s timeout seen on a fresh machine). A handled signal is reset on exec.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def line_reader(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The child's stdout lines, read on a thread, so a test waits on them with a safety net."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 def test_a_thinned_view_is_confirmed_by_the_whole_file(tmp_path: Path) -> None:
@@ -560,3 +642,27 @@ def test_a_thinned_view_is_confirmed_by_the_whole_file(tmp_path: Path) -> None:
     said += watcher.confirm() + watcher.book.finish(3000)
     got = sorted((a.rule, a.tag, a.first_step, a.last_step) for a in watcher.book.fired())
     assert got == stretches_of_analyze([log])
+
+
+def test_an_on_alert_hook_that_cannot_start_is_reported_and_later_hooks_run(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """A NUL in a rule pack's remedy cannot go into the hook's environment: that hook fails, the next runs."""
+    pack = tmp_path / "team.yaml"
+    pack.write_text(
+        'pack: team\nextends: default\noverrides:\n  z-var-out-of-range:\n'
+        '    text: {en: {remedy: "check the clamp\\0 first"}}\n'
+    )
+    log = tmp_path / "scalars.json"
+    lines = [*collapse_lines(1300), scalars_line(1310, loss=float("nan"), **{"z_init/var": 1.0})]
+    log.write_text("".join(lines))
+    ran = tmp_path / "ran"
+    result = cli(
+        "watch", log, "-f", "--format", "jsonl", "--rules", pack, "--idle-exit", "0.3",
+        "--on-alert", f'echo "$LOSSDOCTOR_RULE" >> {ran}', "--on-alert-timeout", "60", "--interval", "0.02",
+    )
+    objs = events(result.out)
+    assert [o["rule"] for o in objs if o["event"] == "firing"] == [Z_VAR, "non-finite-loss"]
+    failed = [o["message"] for o in objs if o["event"] == "hook-failed"]
+    assert failed == [f"--on-alert for {Z_VAR}: could not start: embedded null byte"]
+    assert ran.read_text().split() == ["non-finite-loss"]

@@ -19,6 +19,7 @@ import typer
 
 from lossdoctor import __version__
 from lossdoctor.errors import BAD_INPUT, INTERNAL, OK, LossdoctorError
+from lossdoctor.reporters.outside import clean
 
 app = typer.Typer(
     name="lossdoctor",
@@ -76,10 +77,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         if callable(show):
             show()
         else:
-            typer.echo(f"lossdoctor: error: {exc}", err=True)
+            typer.echo(f"lossdoctor: error: {clean(exc)}", err=True)
         return BAD_INPUT
     except LossdoctorError as exc:
-        typer.echo(f"lossdoctor: error: {exc.one_line()}", err=True)
+        typer.echo(f"lossdoctor: error: {clean(exc.one_line())}", err=True)
         return BAD_INPUT
     except KeyboardInterrupt:
         typer.echo("lossdoctor: interrupted", err=True)
@@ -101,11 +102,11 @@ def _bug_report(args: Sequence[str]) -> None:
     kind, value, _ = sys.exc_info()
     typer.echo(
         "lossdoctor: unexpected error (this is a bug in lossdoctor, not in your run).\n"
-        f"  error: {kind.__name__ if kind else '?'}: {value}\n"
+        f"  error: {kind.__name__ if kind else '?'}: {clean(value)}\n"
         "  Please report it with: the command line, the lossdoctor version, and the traceback that\n"
-        f"  this prints: {rerun_with_debug(args)}\n"
+        f"  this prints: {clean(rerun_with_debug(args))}\n"
         "  plus the log file if you can share it.\n"
-        f"  command: lossdoctor {shlex.join(args)}\n"
+        f"  command: lossdoctor {clean(shlex.join(args))}\n"
         f"  version: lossdoctor {__version__}, Python {platform.python_version()}, {platform.platform()}",
         err=True,
     )

@@ -150,29 +150,60 @@ def _missing(run: RunData, rule: CheckRule, tag: str | None) -> list[str]:
 
 
 def render(summary: dict[str, Any]) -> None:
-    """The summary as rich tables on the terminal."""
-    from rich.console import Console
-    from rich.table import Table
+    """The summary as rich tables on the terminal; every name from the log printed as text."""
+    from io import StringIO
 
-    console = Console()
+    from rich.console import Console
+    from rich.text import Text
+
+    from lossdoctor.reporters.outside import safe_output
+
+    shown = Console()  # what the real terminal supports, for the console that renders to a string
+    buffer = StringIO()
+    console = Console(file=buffer, width=shown.width, force_terminal=shown.is_terminal,
+                      color_system="standard" if shown.color_system else None,
+                      markup=False, emoji=False, highlight=False)
     steps = summary["steps"]
     span = f"{steps['first']}–{steps['last']}" if steps else "none"
-    console.print(f"[bold]format[/] {summary['format']}   [bold]points[/] {summary['points']}   "
-                  f"[bold]steps[/] {span}   [bold]interval[/] {summary['interval'] or 'n/a'}   "
-                  f"[bold]launches[/] {len(summary['launches'])}")
+    head = [("format", summary["format"]), ("points", summary["points"]), ("steps", span),
+            ("interval", summary["interval"] or "n/a"), ("launches", len(summary["launches"]))]
+    console.print(Text("   ").join(Text.assemble((k, "bold"), f" {clean(v)}") for k, v in head))
     for file in summary["files"]:
-        console.print(f"  {file}", highlight=False, markup=False)
+        console.print(f"  {clean(file)}")
+    console.print(_metrics_table(summary))
+    for item in summary["shadow_only"]:
+        shadow = f"shadow only: {item['metric']} (logged only as {item['shadow']}, whose value is 0)"
+        console.print(clean(shadow))
+    console.print(_rules_table(summary))
+    for w in summary["warnings"]:
+        where = w["file"] + (f":{w['line']}" if w["line"] is not None else "")
+        console.print(clean(f"warning: {where}: {w['message']}"))
+    sys.stdout.write(safe_output(buffer.getvalue(), styled=shown.color_system is not None))
+
+
+def clean(value: object) -> str:
+    """A value from the log as one line of inert text (reporters.outside.clean)."""
+    from lossdoctor.reporters.outside import clean as outside_clean
+
+    return outside_clean(value)
+
+
+def _metrics_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
     table = Table(title="Metrics", title_justify="left")
     for header in ("metric", "found as", "points", "steps", "NaN", "precision"):
         table.add_column(header)
     for m in summary["metrics"]:
         where = f"{m['first_step']}–{m['last_step']}" if m["first_step"] is not None else "-"
-        table.add_row(m["name"], ", ".join(m["spellings"]), str(m["points"]), where,
+        table.add_row(clean(m["name"]), clean(", ".join(m["spellings"])), str(m["points"]), where,
                       str(m["nan_points"] or ""), f"{m['precision']:g}" if m["precision"] else "")
-    console.print(table)
-    for item in summary["shadow_only"]:
-        console.print(f"shadow only: {item['metric']} (logged only as {item['shadow']}, whose value is 0)",
-                      markup=False)
+    return table
+
+
+def _rules_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
     rules = Table(title="Rules", title_justify="left")
     rules.add_column("rule")
     rules.add_column("status")
@@ -181,8 +212,5 @@ def render(summary: dict[str, Any]) -> None:
             text = "can run" + (f" ({', '.join(r['tags'])})" if r.get("tags") else "")
         else:
             text = "needs " + "; ".join(r["needs"])
-        rules.add_row(r["rule"], text, style=None if r["status"] == "can run" else "yellow")
-    console.print(rules)
-    for w in summary["warnings"]:
-        where = w["file"] + (f":{w['line']}" if w["line"] is not None else "")
-        console.print(f"warning: {where}: {w['message']}", markup=False, highlight=False)
+        rules.add_row(r["rule"], clean(text), style=None if r["status"] == "can run" else "yellow")
+    return rules

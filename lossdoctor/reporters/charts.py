@@ -21,13 +21,13 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lossdoctor.model import SEVERITY_ORDER, Report, Threshold
 from lossdoctor.reporters.labels import label
+from lossdoctor.reporters.outside import html_text as escape
 from lossdoctor.reporters.terminal import format_number
 
 if TYPE_CHECKING:

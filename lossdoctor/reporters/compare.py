@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 from io import StringIO
 from typing import Any
 
@@ -24,6 +23,8 @@ from lossdoctor.compare import BranchLine, Comparison, MetricComparison
 from lossdoctor.reporters.json import to_jsonable
 from lossdoctor.reporters.labels import label
 from lossdoctor.reporters.markdown import md_text
+from lossdoctor.reporters.outside import as_text, clean, safe_output
+from lossdoctor.reporters.outside import html_text as escape
 from lossdoctor.reporters.terminal import format_number
 
 COMPARE_SCHEMA = "lossdoctor.compare/v1"
@@ -130,14 +131,16 @@ def render_terminal(result: CompareResult, *, width: int | None = None, color: b
     lang = result.lang
     file = StringIO()
     console = Console(
-        file=file, width=width or 100, force_terminal=bool(color), color_system="standard" if color else None
+        file=file, width=width or 100, force_terminal=bool(color), color_system="standard" if color else None,
+        markup=False, emoji=False,  # metric and run names from logs are printed as they are
     )
-    console.print(Text(_title(result), style="bold"))
+    console.print(as_text(_title(result), style="bold"))
     for comparison in result.comparisons:
         console.print()
         console.rule(
             Text(
-                f"{comparison.other_name}  ←  {label('cmp_base', lang)} {comparison.base_name}", style="bold"
+                clean(f"{comparison.other_name}  ←  {label('cmp_base', lang)} {comparison.base_name}"),
+                style="bold",
             ),
             align="left",
             style="dim",
@@ -152,10 +155,13 @@ def render_terminal(result: CompareResult, *, width: int | None = None, color: b
             table.add_column(name, justify="right" if index >= 2 else "left", overflow="fold")
         for mc in comparison.metrics:
             cells = _metric_cells(mc, lang)
-            table.add_row(cells[0], Text(cells[1], style=OUTCOME_STYLE.get(mc.outcome, "")), *cells[2:])
+            verdict = Text(cells[1], style=OUTCOME_STYLE.get(mc.outcome, ""))
+            table.add_row(as_text(cells[0]), verdict, *cells[2:])
         console.print(table)
-    text = file.getvalue()
-    return text if color else "".join(line.rstrip() + "\n" for line in text.splitlines())
+    out = file.getvalue()
+    if color:
+        return safe_output(out, styled=True)
+    return safe_output("".join(line.rstrip() + "\n" for line in out.splitlines()))
 
 
 def compare_document(result: CompareResult) -> dict[str, Any]:
@@ -225,7 +231,7 @@ def render_markdown(result: CompareResult, *, width: int | None = None, color: b
         lines += [
             "| " + " | ".join(md_text(c) for c in _metric_cells(mc, lang)) + " |" for mc in comparison.metrics
         ]
-    return "\n".join(lines) + "\n"
+    return safe_output("\n".join(lines) + "\n")
 
 
 def render_html(result: CompareResult, *, width: int | None = None, color: bool | None = None) -> str:

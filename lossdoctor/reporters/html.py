@@ -13,9 +13,10 @@ curves are drawn from the run's frame, downsampled for drawing only.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Iterable
-from html import escape
 
 from lossdoctor.model import Diagnosis, Finding, Report
 from lossdoctor.reporters.charts import Chart, build_charts, chart_data, charted_metrics, legend, svg
@@ -28,6 +29,7 @@ from lossdoctor.reporters.markdown import (
     steps_text,
     summary_sentence,
 )
+from lossdoctor.reporters.outside import html_text as escape
 from lossdoctor.reporters.terminal import TREND_ARROW, format_number
 
 CSS = """
@@ -93,7 +95,10 @@ document.querySelectorAll('svg.chart').forEach(function(svg){
 })();
 """
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+# the one script runs by its hash: an inline handler (`onerror=`, `onclick=`) that a value smuggled in
+# would be refused by the browser, as would any other script
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
+CSP = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{SCRIPT_HASH}'; img-src data:"
 
 
 def render(report: Report, *, width: int | None = None, color: bool | None = None) -> str:
@@ -196,37 +201,42 @@ def _run_facts(report: Report) -> str:
     run, lang = report.run, report.lang
     extent = step_extent(run.frame)
     interval = log_interval(run.frame)
-    facts = [
-        (label("format", lang), run.format),
-        (label("points", lang), str(len(run.frame))),
-        (label("steps", lang), f"{extent[0]}–{extent[1]}" if extent else label("none", lang)),
+    # each value is a list of lines, escaped once where the <dd> is written
+    facts: list[tuple[str, list[str]]] = [
+        (label("format", lang), [run.format]),
+        (label("points", lang), [str(len(run.frame))]),
+        (label("steps", lang), [f"{extent[0]}–{extent[1]}" if extent else label("none", lang)]),
         (
             label("interval", lang),
-            label("every_n_steps", lang, n=format_number(interval))
-            if interval is not None
-            else label("unknown", lang),
+            [
+                label("every_n_steps", lang, n=format_number(interval))
+                if interval is not None
+                else label("unknown", lang)
+            ],
         ),
     ]
     if report.config_source:
-        facts.append((label("config", lang), report.config_source))
+        facts.append((label("config", lang), [report.config_source]))
     if len(run.segments) > 1:
         files = [f"{s.file}  {s.first}–{s.last}" for s in run.segments]
-        facts.append((label("segments_stitched", lang, n=len(run.segments)), "<br>".join(map(escape, files))))
+        facts.append((label("segments_stitched", lang, n=len(run.segments)), files))
     else:
-        facts.append((label("files", lang), "<br>".join(escape(f) for f in run.files)))
+        facts.append((label("files", lang), list(run.files)))
     params = [f"{name} = {format_number(p.value)} ({p.source})" for name, p in sorted(report.params.items())]
     if params:
-        facts.append((label("params", lang), "<br>".join(map(escape, params))))
+        facts.append((label("params", lang), params))
     if report.notes:
-        facts.append((label("notes", lang), "<br>".join(map(escape, report.notes))))
+        facts.append((label("notes", lang), list(report.notes)))
     if run.warnings:
         shown = [
             f"{w.file}{f':{w.line}' if w.line is not None else ''}: {w.message}" for w in run.warnings[:10]
         ]
         if len(run.warnings) > 10:
             shown.append(label("and_more", lang, n=len(run.warnings) - 10))
-        facts.append((f"{label('warnings', lang)} ({len(run.warnings)})", "<br>".join(map(escape, shown))))
-    items = "".join(f"<dt>{escape(k)}</dt><dd>{v if '<br>' in v else escape(v)}</dd>" for k, v in facts)
+        facts.append((f"{label('warnings', lang)} ({len(run.warnings)})", shown))
+    items = "".join(
+        f"<dt>{escape(k)}</dt><dd>{'<br>'.join(escape(line) for line in lines)}</dd>" for k, lines in facts
+    )
     return f'<dl class="facts">{items}</dl>'
 
 

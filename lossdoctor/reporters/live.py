@@ -21,6 +21,7 @@ from rich.text import Text
 
 from lossdoctor.alerts import Event
 from lossdoctor.reporters.labels import verdict_word
+from lossdoctor.reporters.outside import as_text, clean
 from lossdoctor.reporters.terminal import SEVERITY_TEXT_STYLE, VERDICT_STYLE, format_number, sparkline
 from lossdoctor.reporters.watchlines import alert_name, plain_line, summary_lines
 
@@ -43,7 +44,7 @@ def panel(watcher: Watcher, width: int) -> RenderableType:
     report = watcher.report
     where = watcher.path.name or str(watcher.path)
     fmt = watcher._format_label() or "waiting for data"
-    head = Text.assemble(("lossdoctor watch ", "bold"), f"{where} · {fmt}")
+    head = Text.assemble(("lossdoctor watch ", "bold"), clean(f"{where} · {fmt}"))
     if report is None or watcher.steps is None or not len(watcher.steps):
         return Panel(
             Group(head, Text("no training step read yet", style="dim")), box=box.ROUNDED, width=width
@@ -126,7 +127,7 @@ def _metrics(watcher: Watcher, width: int) -> Table:
     for metric in watcher.report.metrics[:MAX_METRICS]:
         last = format_number(metric.last) if metric.last is not None else "–"
         style = "cyan" if metric.in_range is not False else "bold red"
-        table.add_row(metric.name, last, Text(sparkline(metric.spark, spark_width), style=style))
+        table.add_row(as_text(metric.name), last, Text(sparkline(metric.spark, spark_width), style=style))
     return table
 
 
@@ -148,7 +149,7 @@ class LiveSink:
 
     def emit(self, event: Event) -> None:
         self.live.console.print(
-            Text(plain_line(event), style=EVENT_STYLE.get(event.event, "")),
+            as_text(plain_line(event), style=EVENT_STYLE.get(event.event, "")),
             overflow="fold",
             crop=False,
             soft_wrap=False,
@@ -161,4 +162,4 @@ class LiveSink:
         self.live.update(panel(watcher, self.width), refresh=True)
         self.live.stop()
         for line in summary_lines(watcher.book.fired(), ended):
-            self.console.print(Text(line))
+            self.console.print(as_text(line))

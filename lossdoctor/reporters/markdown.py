@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from lossdoctor.model import SEVERITY_ORDER, Finding, Report
 from lossdoctor.reporters.json import log_interval, step_extent
 from lossdoctor.reporters.labels import label, severity_word, verdict_word
+from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_number
 
 SEVERITY_EMOJI = {"red": "🔴", "warn": "🟡", "info": "🔵"}
@@ -116,7 +117,7 @@ def md_code(text: str) -> str:
     """
     if text and not re.search(r"[`\\|\r\n]", text):
         return f"`{text}`"
-    return md_text(text)
+    return md_text(clean(text))  # a name's newline shown as `\n`, never obeyed
 
 
 def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
@@ -209,7 +210,7 @@ def render_markdown(report: Report, max_rows: int | None = None) -> str:
         if len(shown) < len(report.not_evaluated):
             lines.append(f"- {md_text(label('and_more', lang, n=len(report.not_evaluated) - len(shown)))}")
         lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return safe_output("\n".join(lines).rstrip("\n") + "\n")
 
 
 def _run_line(report: Report) -> str:

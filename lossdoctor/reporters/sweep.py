@@ -12,7 +12,6 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from html import escape
 from io import StringIO
 
 from rich import box
@@ -24,6 +23,8 @@ from lossdoctor.reporters import github, junit, markdown, terminal
 from lossdoctor.reporters.json import report_document
 from lossdoctor.reporters.labels import label, verdict_word
 from lossdoctor.reporters.markdown import md_text
+from lossdoctor.reporters.outside import as_text, clean, safe_output
+from lossdoctor.reporters.outside import html_text as escape
 from lossdoctor.sweep import SWEEP_SCHEMA, Row, Sweep
 
 SweepRenderer = Callable[..., str]
@@ -93,6 +94,8 @@ def render_terminal(sweep: Sweep, *, width: int | None = None, color: bool | Non
         width=width or terminal._terminal_width(),
         force_terminal=bool(color),
         color_system="standard" if color else None,
+        markup=False,  # run folders and messages from logs are printed as they are
+        emoji=False,
     )
     console.print(Text(label("sweep_title", lang, n=len(sweep.runs)), style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
@@ -107,16 +110,16 @@ def render_terminal(sweep: Sweep, *, width: int | None = None, color: bool | Non
     rows = sweep.rows()
     parent = common_parent(rows)
     if parent:
-        console.print(Text(parent + os.sep, style="dim"))
+        console.print(as_text(parent + os.sep, style="dim"))
     for row in rows:
-        cells = _cells(row, lang, parent)
+        cells = [clean(c) for c in _cells(row, lang, parent)]
         if row.error:  # the reason goes under the table, where it has the whole width
             cells[5] = "↓"
         table.add_row(Text(f" {cells[0]} ", style=STATUS_STYLE[row.status]), *cells[1:])
     console.print(table)
     for row in rows:
         if row.error:
-            console.print(Text.assemble((f"{row.path}: ", "bold"), row.error))
+            console.print(Text.assemble((clean(f"{row.path}: "), "bold"), clean(row.error)))
     console.print(Text(summary_text(rows, lang), style="bold"))
     if not sweep.detail:
         console.print(Text(label("sweep_detail_hint", lang), style="dim"))
@@ -124,14 +127,16 @@ def render_terminal(sweep: Sweep, *, width: int | None = None, color: bool | Non
         by_path = sweep.by_path()
         for row in rows:
             console.print()
-            console.rule(Text(row.path, style="bold"))
+            console.rule(as_text(row.path, style="bold"))
             report = by_path[row.path].report
             if report is None:
-                console.print(Text(row.error or "", style="red"))
+                console.print(as_text(row.error or "", style="red"))
             else:
                 terminal.print_report(report, console)
-    text = file.getvalue()
-    return text if color else "".join(line.rstrip() + "\n" for line in text.splitlines())
+    out = file.getvalue()
+    if color:
+        return safe_output(out, styled=True)
+    return safe_output("".join(line.rstrip() + "\n" for line in out.splitlines()))
 
 
 def render_json(sweep: Sweep, *, width: int | None = None, color: bool | None = None) -> str:
@@ -175,7 +180,7 @@ def render_markdown(sweep: Sweep, *, width: int | None = None, color: bool | Non
             report = by_path[row.path].report
             lines += ["", f"### {md_text(row.path)}", ""]
             lines.append(markdown.render(report).rstrip("\n") if report else md_text(row.error or ""))
-    return "\n".join(lines) + "\n"
+    return safe_output("\n".join(lines) + "\n")
 
 
 def render_junit(sweep: Sweep, *, width: int | None = None, color: bool | None = None) -> str:

@@ -25,6 +25,7 @@ from rich.text import Text
 from lossdoctor.model import SEVERITY_ORDER, Diagnosis, Finding, MetricSummary, Report
 from lossdoctor.reporters.json import log_interval, step_extent
 from lossdoctor.reporters.labels import coverage_word, label, severity_word, verdict_word
+from lossdoctor.reporters.outside import as_text, clean, safe_output
 
 SEVERITY_STYLE = {"red": "bold white on red", "warn": "bold black on yellow", "info": "bold white on blue"}
 SEVERITY_TEXT_STYLE = {"red": "bold red", "warn": "yellow", "info": "blue"}
@@ -44,15 +45,17 @@ def render(report: Report, *, width: int | None = None, color: bool | None = Non
     `color` None means colour only when stdout is a terminal (rich honours NO_COLOR).
     """
     file = StringIO()
+    # markup and emoji off: a string cell from a log (`[/oops]`, `:warning:`) is printed as it is
     if color is None:
-        console = Console(file=file, width=width or _terminal_width(), force_terminal=sys.stdout.isatty())
+        console = Console(file=file, width=width or _terminal_width(), force_terminal=sys.stdout.isatty(),
+                          markup=False, emoji=False)
     else:
         console = Console(file=file, width=width or _terminal_width(), force_terminal=color,
-                          color_system="standard" if color else None)
+                          color_system="standard" if color else None, markup=False, emoji=False)
     print_report(report, console)
     if console.color_system is None:  # rich pads table cells; the padding is invisible noise in a file
-        return "".join(line.rstrip() + "\n" for line in file.getvalue().splitlines())
-    return file.getvalue()
+        return safe_output("".join(line.rstrip() + "\n" for line in file.getvalue().splitlines()))
+    return safe_output(file.getvalue(), styled=True)
 
 
 def _terminal_width() -> int:
@@ -118,7 +121,7 @@ def _run_summary(report: Report) -> Group:
     facts.add_row(label("interval", lang), Text(label("every_n_steps", lang, n=format_number(interval))
                                                 if interval is not None else label("unknown", lang)))
     if report.config_source:
-        facts.add_row(label("config", lang), Text(report.config_source))
+        facts.add_row(label("config", lang), as_text(report.config_source))
     parts: list[RenderableType] = [facts]
     parts += _listed(*_files(report))
     if len(run.segments) > 1 and {s.file for s in run.segments} != set(run.files):
@@ -136,8 +139,8 @@ def _files(report: Report) -> tuple[str, list[str]]:
     run, lang = report.run, report.lang
     if len(run.segments) > 1 and {s.file for s in run.segments} == set(run.files):
         heading = f"{label('files', lang)} ({label('segments_stitched', lang, n=len(run.segments))})"
-        return heading, [f"{s.file}  {s.first}–{s.last}" for s in run.segments]
-    return label("files", lang), list(run.files)
+        return heading, [f"{clean(s.file)}  {s.first}–{s.last}" for s in run.segments]
+    return label("files", lang), [clean(f) for f in run.files]
 
 
 def _listed(heading: str, lines: list[str], style: str = "") -> list[RenderableType]:
@@ -151,7 +154,7 @@ def _listed(heading: str, lines: list[str], style: str = "") -> list[RenderableT
 def _read_warnings(report: Report) -> list[str]:
     """`file:line: message`, capped: a log with 5000 bad lines must not bury the diagnoses."""
     warnings = report.run.warnings
-    shown = [f"{w.file}{f':{w.line}' if w.line is not None else ''}: {w.message}"
+    shown = [clean(f"{w.file}{f':{w.line}' if w.line is not None else ''}: {w.message}")
              for w in warnings[:MAX_WARNINGS]]
     if len(warnings) > MAX_WARNINGS:
         shown.append(label("and_more", report.lang, n=len(warnings) - MAX_WARNINGS))
@@ -235,7 +238,8 @@ def _metrics(metrics: list[MetricSummary], lang: str, width: int) -> Table:
         else:
             in_range = Text("✓", style="green") if metric.in_range else Text("✗", style="bold red")
         spark = Text(sparkline(metric.spark, spark_width), style="cyan")
-        table.add_row(metric.name, last, TREND_ARROW.get(metric.trend, "–"), spark, metric.normal or "–",
+        table.add_row(as_text(metric.name), last, TREND_ARROW.get(metric.trend, "–"), spark,
+                      metric.normal or "–",
                       in_range)
     return table
 

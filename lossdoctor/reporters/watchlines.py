@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lossdoctor.alerts import Alert, Event
 from lossdoctor.reporters.json import to_jsonable
+from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_evidence
 
 if TYPE_CHECKING:
@@ -84,14 +85,15 @@ class PlainSink:
         self.stream = stream
 
     def emit(self, event: Event) -> None:
-        self.stream.write(plain_line(event) + "\n")
+        self.stream.write(safe_output(clean(plain_line(event))) + "\n")  # one line, whatever a name holds
         self.stream.flush()
 
     def update(self, watcher: Watcher) -> None:
         """Nothing to redraw: every change was already a line."""
 
     def close(self, watcher: Watcher, ended: str, exit_code: int) -> None:
-        self.stream.write("\n".join(summary_lines(watcher.book.fired(), ended)) + "\n")
+        lines = [safe_output(clean(line)) for line in summary_lines(watcher.book.fired(), ended)]
+        self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
 
 
