@@ -111,6 +111,19 @@ def test_log_scale_where_a_metric_spans_decades() -> None:
     assert not curve("loss", pd.Series(np.linspace(2.0, 1.0, 1000), index=steps), "x").log
 
 
+def test_a_metric_spanning_the_whole_float_range_is_charted(tmp_path: Path) -> None:
+    """1e300 then 1e-3: the log axis used to label every decade and overflow computing 10**t (exit 3)."""
+    log = tmp_path / "run.jsonl"
+    rows = [{"step": s * 10, "loss": 1.0 / s, "dbg/update_ratio/flow": 1e300 if s < 3 else 1e-3}
+            for s in range(1, 200)]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = html_of(tmp_path, log).read_text()
+    chart = text[text.index("dbg/update_ratio/flow"):]
+    chart = chart[: chart.index("</svg>")]
+    labels = re.findall(r'<text class="tick"[^>]*text-anchor="end">', chart)
+    assert 2 <= len(labels) <= 7  # a handful of decade labels, not 300
+
+
 # --- in a real browser -----------------------------------------------------------------------------
 
 

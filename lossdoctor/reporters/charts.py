@@ -301,7 +301,10 @@ def axes(sc: Scale) -> Iterable[str]:
             f"{format_number(tick)}</text>"
         )
     if sc.log:
-        ticks = [float(t) for t in range(math.ceil(sc.y0), math.floor(sc.y1) + 1)] or [sc.y0]
+        # decades the float range can hold, thinned to at most 6 labels (a value may span 1e-3 to 1e300)
+        low, high = max(math.ceil(sc.y0), -307), min(math.floor(sc.y1), 307)
+        every = max(1, math.ceil((high - low + 1) / 6))
+        ticks = [float(t) for t in range(low, high + 1, every)] or [min(max(sc.y0, -307.0), 307.0)]
         texts = [format_number(10.0**t) for t in ticks]
         ys = [10.0**t for t in ticks]
     else:
