@@ -93,13 +93,15 @@ def test_mmcv_json_and_text_are_the_same_run() -> None:
 @pytest.mark.parametrize("name", ["tb_csv/run-.-tag-loss_aocr_restarted.csv",
                                   "tb_json/run-.-tag-loss_aocr_restarted.json"])
 def test_tb_export_with_restarts_and_sampling(name: str) -> None:
-    run = read_paths([SHARED / name])
-    assert run.spellings == {"loss_aocr_restarted": ["loss_aocr_restarted"]}
-    assert [(s.first, s.last) for s in run.segments][:2] == [(43, 95), (68, 2454)]
-    assert len(run.segments) == 4
-    assert run.frame.index.is_unique and run.frame.index[-1] == 28094
-    assert run.frame.loc[43, "loss_aocr_restarted"] in (2.8416740894317627, np.float32(2.8416740894317627))
-    assert any(w.line is None and "sampled export" in w.message for w in run.warnings)
+    first = read_paths([SHARED / name], launch=1)  # 95 -> 68 is a resume; 2454 -> 41 and 28094 -> 36 restarts
+    assert first.spellings == {"loss_aocr_restarted": ["loss_aocr_restarted"]}
+    assert [(s.first, s.last) for s in first.segments] == [(43, 95), (68, 2454)]
+    assert first.frame.index.is_unique and first.frame.index[-1] == 2454
+    assert first.frame.loc[43, "loss_aocr_restarted"] in (2.8416740894317627, np.float32(2.8416740894317627))
+    latest = read_paths([SHARED / name])
+    assert [(s.first, s.last) for s in latest.segments] == [(36, 17376)]
+    assert sum("not part of the run judged here" in w.message for w in latest.warnings) == 2
+    assert any(w.line is None and "sampled export" in w.message for w in latest.warnings)
 
 
 def test_tb_csv_and_json_exports_agree() -> None:

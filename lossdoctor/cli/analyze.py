@@ -56,6 +56,10 @@ def analyze(
     tag: str | None = typer.Option(
         None, "--tag", help="The metric of a TensorBoard export whose file name carries no tag."
     ),
+    launch: int | None = typer.Option(
+        None, "--launch", min=1,
+        help="Judge launch N of a log whose launches restart from the first step (default: the latest).",
+    ),
     rule_files: list[Path] = typer.Option(
         [], "--rules", "-r", help="A rule file layered on the default pack. Repeatable."
     ),
@@ -104,7 +108,8 @@ def analyze(
     # Parse the log while the engine (pandas) is imported: pyarrow parses without the GIL,
     # so a big log costs max(read, imports) instead of their sum.
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lossdoctor-read")
-    reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag)
+    reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag,
+                           launch=launch)
     reader.shutdown(wait=False)
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out

@@ -22,6 +22,7 @@ from lossdoctor.readers import (
     hf_trainer_state,
     json,
     jsonl,
+    launches,
     mmcv_json,
     mmcv_text,
     mmengine_scalars,
@@ -86,10 +87,13 @@ def read_paths(
     input_format: str | None = None,
     aliases: Mapping[str, str] | None = None,
     tag: str | None = None,
+    launch: int | None = None,
 ) -> RunData:
     """Read one run from files (launches, in the order given) and/or one MMEngine work dir.
 
     `tag` names the metric of a TensorBoard export whose file name carries only the run.
+    Launches that start again from the first step are runs of their own (`launches`): the
+    latest is read, or the 1-based `launch` asked for.
     """
     if input_format is not None and input_format not in READERS:
         raise UsageError(f'unknown input format "{input_format}": known formats are {known_formats()}',
@@ -101,11 +105,7 @@ def read_paths(
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
         names = [input_format or _detect(file) for file in plain]
         reads = _read_all(plain, names, tag)
-    from lossdoctor.frame import build_run
-
-    run = build_run(reads, "+".join(dict.fromkeys(names)), aliases)
-    run.files = [str(file) for file in files]
-    return run
+    return launches.build_chosen(reads, [str(file) for file in files], "+".join(dict.fromkeys(names)), aliases, launch)
 
 
 def _detect(file: gzipped.Plain) -> str:

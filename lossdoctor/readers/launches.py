@@ -1,0 +1,157 @@
+"""Which launches are one run: a resume continues a run, a restart from the first step begins a new one.
+
+A training job killed and resumed from a checkpoint logs its steps onward from
+where the checkpoint was taken, which is always after the run's first logged step.
+A job started again from scratch (or with the step counter reset) logs its first
+step again: the loss is back at its initial level and stitching it to the launch
+before would draw a sawtooth and report a dead launch's faults as the run's. So
+a launch (a new file, or steps going back inside one file) whose first step is
+at or before the first step of the run so far begins a new run; the latest run
+is the one judged, and each earlier one is named in a read warning and can be
+judged alone (`analyze --launch N`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from lossdoctor.errors import UsageError
+from lossdoctor.model import ReadWarning
+from lossdoctor.readers.base import FileRead, Lines
+
+if TYPE_CHECKING:
+    from lossdoctor.model import RunData
+
+# The metrics tried, in order, to say how an earlier launch ended.
+LOSS_NAMES = ("loss", "train_loss", "train/loss", "loss_flow")
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One earlier run (a launch the later ones restarted from scratch), summarised for the report."""
+
+    number: int
+    of: int
+    file: str
+    line: int | None
+    first: int
+    last: int
+    points: int
+    ended: str  # "ended at loss 0.42", "ended in NaN", ""
+
+    def describe(self) -> str:
+        """`launch 1 of 2: steps 1–500, 250 points, ended in NaN`."""
+        ended = f", {self.ended}" if self.ended else ""
+        return f"launch {self.number} of {self.of}: steps {self.first}–{self.last}, {self.points} points{ended}"
+
+
+def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
+    """The reads cut into launches and grouped into runs, oldest first; each run is what `build_run` takes."""
+    runs: list[list[FileRead]] = []
+    start = 0
+    for piece in _pieces(reads):
+        if not len(piece.steps):
+            continue
+        first = int(piece.steps[0])
+        if runs and first > start:
+            runs[-1].append(piece)
+            continue
+        runs.append([piece])
+        start = first
+    return runs or [list(reads)]
+
+
+def _pieces(reads: Sequence[FileRead]) -> list[FileRead]:
+    """Each read cut where its steps go back (a launch appended to the same file); file warnings go with the
+    file's last piece, the one most likely judged."""
+    import numpy as np
+
+    out: list[FileRead] = []
+    for read in reads:
+        cuts = np.flatnonzero(np.diff(read.steps) < 0) + 1
+        if not len(cuts):
+            out.append(read)
+            continue
+        bounds = [0, *cuts.tolist(), len(read.steps)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            out.append(_slice(read, lo, hi, keep_warnings=hi == len(read.steps)))
+    return out
+
+
+def _slice(read: FileRead, lo: int, hi: int, keep_warnings: bool) -> FileRead:
+    """Rows lo..hi of a read as a read of its own (line numbers still those of the file)."""
+    lines = read.lines
+    return replace(
+        read,
+        rows=read.rows.iloc[lo:hi].reset_index(drop=True),
+        steps=read.steps[lo:hi],
+        lines=Lines(lambda: lines.get()[lo:hi]),
+        nan={name: mask[lo:hi] for name, mask in read.nan.items()},
+        warnings=list(read.warnings) if keep_warnings else [],
+    )
+
+
+def summarise(number: int, of: int, run: RunData, first_read: FileRead) -> Launch:
+    """An earlier run as the report names it: where it starts, its steps and how its loss ended."""
+    steps = run.frame.index
+    lines = first_read.lines.get()
+    return Launch(number, of, first_read.file, int(lines[0]) if len(lines) else None,
+                  int(steps[0]), int(steps[-1]), len(steps), _ending(run))
+
+
+def _ending(run: RunData) -> str:
+    """How the loss ended: the last logged value, or "in NaN"/"in inf" when it was not finite."""
+    columns = [str(c) for c in run.frame.columns]
+    others = [c for c in columns if "loss" in c.lower() and not c.lower().startswith(("val", "eval", "test"))]
+    for name in dict.fromkeys([n for n in LOSS_NAMES if n in columns] + others):
+        series = run.frame[name]
+        last_step = int(run.frame.index[-1])
+        nan_steps = run.nan_steps.get(name)
+        if nan_steps is not None and len(nan_steps) and int(nan_steps[-1]) == last_step:
+            return f"ended in NaN ({name})"
+        logged = series.dropna()
+        if len(logged):
+            value = float(logged.iloc[-1])
+            if math.isinf(value):
+                return f"ended in inf ({name})"
+            return f"ended at {name} {value:.4g}"
+    return ""
+
+
+def warning_for(launch: Launch, judged: int) -> ReadWarning:
+    """The read warning naming an earlier or later launch that the judged run does not include."""
+    message = (f"{launch.describe()}: not part of the run judged here (a launch that starts again from the "
+               f"first step is a new run, a restart, not a resume); this report judges launch {judged} of "
+               f"{launch.of} (`--launch {launch.number}` judges this one)")
+    return ReadWarning(launch.file, launch.line, message)
+
+
+def pick(runs: list[list[FileRead]], launch: int | None) -> int:
+    """The index of the run to judge: the latest, or the 1-based `launch` asked for."""
+    if launch is None:
+        return len(runs) - 1
+    if not 1 <= launch <= len(runs):
+        raise UsageError(f"--launch {launch}: the input holds {len(runs)} launch"
+                         f"{'es' if len(runs) != 1 else ''} (runs started from the first step)",
+                         field="launch")
+    return launch - 1
+
+
+def build_chosen(
+    reads: Sequence[FileRead], files: list[str], fmt: str, aliases: Mapping[str, str] | None,
+    launch: int | None,
+) -> RunData:
+    """The run to judge, built from its launches, with a warning naming each launch left out."""
+    from lossdoctor.frame import build_run
+
+    runs = split_runs(reads)
+    chosen = pick(runs, launch)
+    run = build_run(runs[chosen], fmt, aliases)
+    run.files = files if len(runs) == 1 else list(dict.fromkeys(read.file for read in runs[chosen]))
+    others = [warning_for(summarise(index + 1, len(runs), build_run(pieces, fmt, aliases), pieces[0]), chosen + 1)
+              for index, pieces in enumerate(runs) if index != chosen]
+    run.warnings[:0] = others
+    return run

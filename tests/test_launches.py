@@ -1,0 +1,76 @@
+"""A restart is not a resume: launches that start again from the first step are runs of their own."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers.cli import Result
+
+from lossdoctor.errors import UsageError
+from lossdoctor.readers import read_paths
+
+REAL = Path(__file__).parent / "data" / "real"
+DFINE = REAL / "dfine_multirun" / "scalars.json"  # six D-FINE launches concatenated, each from step 1
+
+
+def line(step: int, loss: float) -> str:
+    return json.dumps({"lr": 1e-4, "data_time": 0.01, "loss": loss, "iter": step, "step": step})
+
+
+def launch(folder: Path, stamp: str, steps: list[int], loss: float) -> Path:
+    vis = folder / stamp / "vis_data"
+    vis.mkdir(parents=True)
+    path = vis / "scalars.json"
+    path.write_text("\n".join(line(s, loss) for s in steps) + "\n", encoding="utf-8")
+    return path
+
+
+def test_real_restarts_in_one_scalars_file_are_not_stitched() -> None:
+    run = read_paths([DFINE])
+    assert run.frame.index[0] == 1 and run.frame.index[-1] == 340
+    assert len(run.frame) == 35  # the third launch only: every 10 steps from 10, plus step 1
+    assert len(run.segments) == 1  # no "resume" marks stacked at step 1
+    notes = [w.message for w in run.warnings]
+    assert any(n.startswith("launch 1 of 3: steps 1–2, 2 points, ended at loss 42.28") for n in notes)
+    assert any(n.startswith("launch 2 of 3: steps 1–150, 150 points, ended at loss 24.65") for n in notes)
+    assert not any("resume appended" in n for n in notes)
+
+
+def test_an_earlier_launch_can_be_judged_alone() -> None:
+    run = read_paths([DFINE], launch=2)
+    assert (run.frame.index[0], run.frame.index[-1], len(run.frame)) == (1, 150, 150)
+    assert run.frame["loss"].iloc[0] == pytest.approx(40.96, abs=0.01)
+    with pytest.raises(UsageError, match="holds 3 launches"):
+        read_paths([DFINE], launch=4)
+
+
+def test_a_resume_from_a_checkpoint_is_still_stitched(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    launch(work, "20240101_000000", [10, 20, 30, 40], 2.0)
+    launch(work, "20240102_000000", [30, 40, 50], 1.0)  # resumed from the checkpoint at step 20
+    run = read_paths([work])
+    assert run.frame.index.tolist() == [10, 20, 30, 40, 50]
+    assert len(run.segments) == 2
+    assert not any("not part of the run" in w.message for w in run.warnings)
+
+
+def test_a_second_launch_from_scratch_beside_a_crashed_one_is_the_run(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    crashed = launch(work, "20240101_000000", [10, 20, 30], float("nan"))
+    launch(work, "20240102_000000", [10, 20, 30, 40], 1.0)
+    run = read_paths([work])
+    assert run.frame["loss"].tolist() == [1.0] * 4
+    (note,) = [w for w in run.warnings if w.message.startswith("launch 1 of 2")]
+    assert note.file == str(crashed) and note.line == 1
+    assert note.message.startswith("launch 1 of 2: steps 10–30, 3 points, ended in NaN (loss)")
+
+
+def test_cli_names_the_earlier_launch_and_judges_it_on_request(cli: Callable[..., Result]) -> None:
+    latest = cli("analyze", DFINE, "--width", "200")
+    assert "launch 2 of 3: steps 1–150" in latest.out and "Steps         1–340" in latest.out
+    second = cli("analyze", DFINE, "--launch", "2", "--width", "200")
+    assert "Steps         1–150" in second.out and "launch 3 of 3: steps 1–340" in second.out
+    assert cli("analyze", DFINE, "--launch", "9").code == 2
