@@ -31,6 +31,7 @@ from lossdoctor.readers import (
     tb_export,
     tb_json,
     tfevents,
+    unfinished,
 )
 from lossdoctor.readers.base import Reader, looks_binary, read_head
 
@@ -104,6 +105,7 @@ def read_paths(
     with ExitStack() as stack:
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
         names = [input_format or _detect(file) for file in plain]
+        plain = [stack.enter_context(unfinished.complete(f, n)) for f, n in zip(plain, names, strict=True)]
         reads = _read_all(plain, names, tag)
     return launches.build_chosen(reads, [str(file) for file in files], "+".join(dict.fromkeys(names)), aliases, launch)
 
