@@ -159,7 +159,7 @@ def test_tb_csv_ragged_and_truncated_rows_keep_the_good_ones(tmp_path: Path) -> 
     run = read_paths([path])
     assert list(run.frame.index) == [1, 3]
     assert {(w.line, w.message.split(":")[0]) for w in run.warnings} == {
-        (3, "not a CSV row"), (5, "truncated last line (not complete JSON)")}
+        (3, "not a CSV row"), (5, "last line has no newline (cut off while being written?)")}
 
 
 def test_sampled_export_is_said(tmp_path: Path) -> None:

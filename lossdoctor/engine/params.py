@@ -18,7 +18,12 @@ from lossdoctor.model import Param, RunData
 
 ALPHA_SERIES = ("dino_alpha", "alpha")
 WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)
-KL_WEIGHT_KEYS = ("kl_weight", "beta", "kl_beta", "loss_kl_weight", "lambda_kl")
+# Keys that name the KL term's weight (README "Run parameters"). A bare `beta` is not one: QualityFocalLoss'
+# beta=2.0 and KLDiscretLoss' beta=10.0 (a temperature) are not a KL weight.
+KL_WEIGHT_KEYS = ("kl_weight", "kl_beta", "beta_kl", "loss_kl_weight", "kl_loss_weight", "lambda_kl",
+                  "kl_lambda", "kl_coef", "kl_coeff", "weight_kl", "w_kl")
+# ... or `loss_weight` inside a loss config under one of these keys (`loss_kl=dict(loss_weight=0.1)`).
+KL_LOSS_KEYS = ("loss_kl", "kl_loss")
 
 
 def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
@@ -43,13 +48,20 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
             params["warmup_steps"] = found
     if "kl_weight" not in params:
         for path, value in _walk(run.config):
-            if path.split(".")[-1] in KL_WEIGHT_KEYS and isinstance(value, int | float):
+            if is_kl_weight(path) and isinstance(value, int | float) and not isinstance(value, bool):
                 params["kl_weight"] = Param(float(value), f"{source} {path}")
                 break
     smoothing = _dig(run.config, ("log_processor", "window_size"))
     if smoothing is not None and "smoothing" not in params:
         params["smoothing"] = Param(smoothing, f"{source} log_processor.window_size")
     return params
+
+
+def is_kl_weight(path: str) -> bool:
+    """A config key (dotted path) that names the weight of the KL term."""
+    parts = path.split(".")
+    return parts[-1] in KL_WEIGHT_KEYS or (len(parts) > 1 and parts[-1] == "loss_weight"
+                                           and parts[-2] in KL_LOSS_KEYS)
 
 
 def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
