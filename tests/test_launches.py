@@ -74,3 +74,10 @@ def test_cli_names_the_earlier_launch_and_judges_it_on_request(cli: Callable[...
     second = cli("analyze", DFINE, "--launch", "2", "--width", "200")
     assert "Steps         1–150" in second.out and "launch 3 of 3: steps 1–340" in second.out
     assert cli("analyze", DFINE, "--launch", "9").code == 2
+
+
+def test_lightning_hp_metric_file_is_not_a_new_run() -> None:
+    pytest.importorskip("tensorboard")
+    run = read_paths([REAL / "tb_lightning_binn" / "lightning_logs" / "version_0"])  # training file + hp_metric file
+    assert run.frame["loss"].notna().sum() == 5
+    assert not any("not part of the run" in w.message for w in run.warnings)

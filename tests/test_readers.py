@@ -365,9 +365,10 @@ def test_text_log_steps_going_back_is_a_resume(tmp_path: Path) -> None:
 
 
 def test_text_log_starting_again_at_its_first_step_is_a_new_run(tmp_path: Path) -> None:
-    lines = [TEXT_LINE.format(i=i, loss="1.0000") for i in (20, 40)] + [TEXT_LINE.format(i=20, loss="2.0000")]
+    lines = [TEXT_LINE.format(i=i, loss=loss) for i, loss in ((20, "1.0000"), (40, "1.0000"), (20, "2.0000"),
+                                                               (40, "2.0000"))]
     run = read_paths([write(tmp_path / "x.log", lines)])
-    assert run.frame["loss"].tolist() == [2.0]
+    assert run.frame["loss"].tolist() == [2.0, 2.0]
     assert warning_at(run, 1).message.startswith("launch 1 of 2: steps 20–40, 2 points, ended at loss 1")
 
 

@@ -48,7 +48,7 @@ def test_hf_trainer_state() -> None:
     run = read_paths([SHARED / "hf_trainer_state" / "whisper_large_v2_ja_trainer_state.json"])
     assert run.frame.index[0] == 25 and run.frame.index[-1] == 5000 and len(run.frame) == 200
     assert run.frame.index.is_unique
-    assert run.frame.loc[25, "learning_rate"] == 4.6000000000000004e-07
+    assert run.frame.loc[25, "lr"] == 4.6000000000000004e-07 and run.spellings["lr"] == ["learning_rate"]
     assert run.frame.loc[5000, "loss"] == 0.0002
     assert run.frame.loc[5000, "eval_wer"] == pytest.approx(0.7449365679946583)  # merged with the train entry
     assert run.frame["eval_loss"].notna().sum() == 5
@@ -63,13 +63,13 @@ def test_lightning_diverged_gan_keeps_every_nan() -> None:
     assert run.frame.loc[0, "train_disc_loss"] == pytest.approx(1.6226933508321501e24)
     assert len(run.nan_steps["train_gen_loss"]) == 320
     assert len(run.nan_steps["train_disc_loss"]) == 319
-    assert run.warnings == []
+    assert [w.message.split(":")[0] for w in run.warnings] == ["no `loss`; `train_disc_loss`, `train_gen_loss` are there"]
 
 
 def test_lightning_crlf_sparse_rows_sharing_a_step() -> None:
     run = read_paths([SHARED / "lightning_csv" / "slm_training_crlf_val_metrics.csv"])
     assert run.frame.index.is_unique and run.frame.index[0] == 49 and run.frame.index[-1] == 140739
-    assert run.frame.loc[49, "train_loss_step"] == pytest.approx(7.628580570220947)
+    assert run.frame.loc[49, "loss"] == pytest.approx(7.628580570220947)  # found as train_loss_step
     row = run.frame.loc[14073]  # a val-only row and an epoch-summary row, merged
     assert not np.isnan(row["val_loss"]) and not np.isnan(row["train_loss_epoch"])
     assert "epoch" in run.frame.columns and "step" not in run.frame.columns

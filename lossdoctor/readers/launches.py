@@ -8,7 +8,8 @@ before would draw a sawtooth and report a dead launch's faults as the run's. So
 a launch (a new file, or steps going back inside one file) whose first step is
 at or before the first step of the run so far begins a new run; the latest run
 is the one judged, and each earlier one is named in a read warning and can be
-judged alone (`analyze --launch N`).
+judged alone (`analyze --launch N`). A launch of a single logged point is no run of
+its own (Lightning writes `hp_metric` at step 0 into a second event file).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from lossdoctor import aliases as alias_table
 from lossdoctor.errors import UsageError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers.base import FileRead, Lines
@@ -25,8 +27,13 @@ from lossdoctor.readers.base import FileRead, Lines
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
 
+# Fewer logged points than this do not make a launch a run of its own (Lightning writes `hp_metric` at step 0
+# into a second event file of the same version folder).
+MIN_RUN_POINTS = 2
 # The metrics tried, in order, to say how an earlier launch ended.
 LOSS_NAMES = ("loss", "train_loss", "train/loss", "loss_flow")
+# The metrics whose absence is worth a "this near name could be it" note.
+SUGGESTED = ("loss", "lr", "grad_norm", "loss_flow", "loss_dino", "loss_kl")
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,8 @@ def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
         if not len(piece.steps):
             continue
         first = int(piece.steps[0])
-        if runs and first > start:
-            runs[-1].append(piece)
+        if runs and (first > start or len(piece.steps) < MIN_RUN_POINTS):
+            runs[-1].append(piece)  # a resume; or one point (Lightning's hp_metric file at step 0): no new run
             continue
         runs.append([piece])
         start = first
@@ -154,4 +161,6 @@ def build_chosen(
     others = [warning_for(summarise(index + 1, len(runs), build_run(pieces, fmt, aliases), pieces[0]), chosen + 1)
               for index, pieces in enumerate(runs) if index != chosen]
     run.warnings[:0] = others
+    advice = alias_table.suggestions(run.frame.columns, SUGGESTED)
+    run.warnings.extend(ReadWarning(run.files[0] if run.files else "", None, text) for text in advice)
     return run
