@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING
 from lossdoctor.errors import InputError, UsageError
 from lossdoctor.readers import (
     csv,
+    discover,
     gzipped,
     hf_trainer_state,
     json,
     jsonl,
     launches,
+    mlflow,
     mmcv_json,
     mmcv_text,
     mmengine_scalars,
@@ -52,6 +54,7 @@ READERS: dict[str, Reader] = {
     json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
     csv.NAME: csv,
     jsonl.NAME: jsonl,
+    mlflow.NAME: mlflow,  # a folder, never sniffed: found by its layout (`_detect`)
 }
 # Formats holding one tag per file: a folder (or several files) of them is joined into runs by tb_export.
 TB_EXPORTS: dict[str, tb_export.PointsReader] = {
@@ -111,6 +114,8 @@ def read_paths(
 
 
 def _detect(file: gzipped.Plain) -> str:
+    if file.path.is_dir() and mlflow.is_run(file.path):
+        return mlflow.NAME
     with gzipped.named_errors(file):
         return detect(file.path)
 
@@ -131,7 +136,7 @@ def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> 
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder becomes its launches' files. Several runs is the sweep mode: refused."""
+    """Files as given; a folder becomes its run's files (`discover`). Several runs is the sweep mode: refused."""
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
@@ -141,7 +146,28 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         raise _sweep(list(runs))
     files: list[Path] = []
     for path in paths:
-        files.extend(_work_dir_files(path) if path.is_dir() else [path])
+        files.extend(_folder_files(path) if path.is_dir() else [path])
+    return files
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The files of the one run a folder holds (an MLflow run is read as its folder)."""
+    if mlflow.is_run(folder):
+        return [folder]
+    if _launch_file(folder) is not None:
+        return _work_dir_files(folder)
+    found = discover.discover(folder)
+    if len(found.runs) > 1:
+        raise _sweep([str(run.path) for run in found.runs])
+    if not found.runs:
+        skipped = "; ".join(f"{s.path.name or s.path}: {s.reason}" for s in found.skipped[:3])
+        raise InputError("nothing readable: expected an MMEngine work dir (<timestamp>/vis_data/scalars.json "
+                         "or <timestamp>/<timestamp>.log), a TensorBoard logdir, a Lightning, HF Trainer or "
+                         f"MLflow run, or a log file (known formats: {known_formats()})"
+                         + (f" (skipped: {skipped})" if skipped else ""), file=str(folder))
+    files: list[Path] = []
+    for path in found.runs[0].inputs:
+        files.extend(_work_dir_files(path) if path.is_dir() and not mlflow.is_run(path) else [path])
     return files
 
 
@@ -154,37 +180,55 @@ def _sweep(runs: list[str]) -> UsageError:
 def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     """The runs among `paths`, each as the paths `read_paths` takes for it (the sweep mode's input).
 
-    Files are launches of one run; each folder is one run, and a folder holding several
-    work dirs is that many runs. A subfolder with no log at all is not a run (a `plots/`
-    beside the work dirs); a run whose log is broken still is, so its row can say why.
+    Each folder holds the runs `discover` finds in it (launch folders of one work dir, given
+    side by side, are one run); a run whose log is broken still is one, so its row can say
+    why. Files are launches of one run only when they are of one format in one run folder:
+    unrelated files (other formats, other work dirs) are runs of their own.
     """
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
-    folders = [path for path in paths if path.is_dir()]
     runs: dict[str, list[Path]] = {}
-    for folder in folders:
-        for run in _runs_in(folder):  # two launch folders of one work dir, given side by side, are one run
-            launch = _LAUNCH_NAME.fullmatch(run.name) is not None and _launch_file(run) is not None
-            runs.setdefault(str(run.parent if launch else run), []).append(run)
+    for folder in (path for path in paths if path.is_dir()):
+        if mlflow.is_run(folder) or _launch_file(folder) is not None:
+            key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
+            runs.setdefault(str(key), []).append(folder)
+            continue
+        for run in discover.discover(folder).runs:
+            launch = run.kind == "MMEngine launch" and _LAUNCH_NAME.fullmatch(run.path.name) is not None
+            runs.setdefault(str(run.path.parent if launch else run.path), []).extend(
+                [run.path] if run.path.is_dir() and not run.kind.startswith("TensorBoard") else run.inputs)
     files = [path for path in paths if not path.is_dir()]
-    if len(runs) <= 1:
+    groups = _file_groups(files)
+    if len(runs) + len(groups) <= 1:
         return [list(paths)]
-    if files:
+    if files and runs:
         raise UsageError(f"several runs given ({', '.join(runs)}) together with files "
                          f"({', '.join(map(str, files))}): give either the runs' folders or one run's files")
-    return list(runs.values())
+    return list(runs.values()) or list(groups.values())
 
 
-def _runs_in(folder: Path) -> list[Path]:
-    """`folder` itself when it is one run (a launch, a work dir, a logdir), else the work dirs it holds."""
-    if _launch_file(folder) is not None:
-        return [folder]
-    subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
-    if any(_launch_file(p) is not None for p in subfolders):
-        return [folder]
-    work_dirs = [p for p in subfolders if any(_launch_file(q) for q in p.iterdir() if q.is_dir())]
-    return work_dirs if len(work_dirs) > 1 else [folder]
+def _file_groups(files: list[Path]) -> dict[tuple[str, str], list[Path]]:
+    """Files grouped by (format, run folder): the launches of one run share both."""
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for file in files:
+        try:
+            fmt = detect(file)
+        except InputError:
+            fmt = f"unreadable {file}"  # its own row, which says why
+        family = "tb-export" if fmt in TB_EXPORTS else fmt
+        groups.setdefault((family, str(_run_folder(file))), []).append(file)
+    return groups
+
+
+def _run_folder(file: Path) -> Path:
+    """The folder of the run a file belongs to: the work dir for an MMEngine launch's files."""
+    parent = file.parent
+    if parent.name == "vis_data":
+        parent = parent.parent
+    if _LAUNCH_NAME.fullmatch(parent.name):
+        return parent.parent
+    return parent
 
 
 def _launch_file(folder: Path) -> Path | None:
