@@ -94,6 +94,11 @@ def analyze(
     runs = split_runs(paths)
     if len(runs) > 1:  # the sweep mode: one row per run, worst first
         from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
+        from lossdoctor.readers import file_groups_reason
+
+        reason = file_groups_reason(paths)
+        if reason is not None:
+            typer.echo(f"lossdoctor: {reason}", err=True)
 
         refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError, UsageError
+from lossdoctor.model import ReadWarning
 from lossdoctor.readers import (
     csv,
     discover,
@@ -63,6 +64,7 @@ TB_EXPORTS: dict[str, tb_export.PointsReader] = {
 }
 FORMATS: tuple[str, ...] = tuple(READERS)
 _LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
+MAX_SKIP_NOTES = 10
 
 
 def known_formats() -> str:
@@ -104,13 +106,16 @@ def read_paths(
                          field="input-format")
     if not paths:
         raise UsageError("no log given: pass a file or an MMEngine work dir")
-    files = expand_paths([Path(p) for p in paths])
+    files, notes = _expand([Path(p) for p in paths])
     with ExitStack() as stack:
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
         names = [input_format or _detect(file) for file in plain]
         plain = [stack.enter_context(unfinished.complete(f, n)) for f, n in zip(plain, names, strict=True)]
         reads = _read_all(plain, names, tag)
-    return launches.build_chosen(reads, [str(file) for file in files], "+".join(dict.fromkeys(names)), aliases, launch)
+    run = launches.build_chosen(reads, [str(file) for file in files], "+".join(dict.fromkeys(names)), aliases,
+                                launch)
+    run.warnings.extend(notes)
+    return run
 
 
 def _detect(file: gzipped.Plain) -> str:
@@ -137,6 +142,11 @@ def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
     """Files as given; a folder becomes its run's files (`discover`). Several runs is the sweep mode: refused."""
+    return _expand(paths)[0]
+
+
+def _expand(paths: list[Path]) -> tuple[list[Path], list[ReadWarning]]:
+    """`expand_paths`, and a note for each thing a folder's walk skipped."""
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
@@ -145,13 +155,15 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     if len(runs) > 1:
         raise _sweep(list(runs))
     files: list[Path] = []
+    notes: list[ReadWarning] = []
     for path in paths:
-        files.extend(_folder_files(path) if path.is_dir() else [path])
-    return files
+        files.extend(_folder_files(path, notes) if path.is_dir() else [path])
+    return files, notes
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    """The files of the one run a folder holds (an MLflow run is read as its folder)."""
+def _folder_files(folder: Path, notes: list[ReadWarning]) -> list[Path]:
+    """The files of the one run a folder holds (an MLflow run is read as its folder); `notes` gets what
+    the walk skipped."""
     if mlflow.is_run(folder):
         return [folder]
     if _launch_file(folder) is not None:
@@ -165,6 +177,10 @@ def _folder_files(folder: Path) -> list[Path]:
                          "or <timestamp>/<timestamp>.log), a TensorBoard logdir, a Lightning, HF Trainer or "
                          f"MLflow run, or a log file (known formats: {known_formats()})"
                          + (f" (skipped: {skipped})" if skipped else ""), file=str(folder))
+    notes.extend(ReadWarning(str(s.path), None, f"skipped: {s.reason}") for s in found.skipped[:MAX_SKIP_NOTES])
+    if len(found.skipped) > MAX_SKIP_NOTES:
+        notes.append(ReadWarning(str(folder), None, f"{len(found.skipped) - MAX_SKIP_NOTES} more skipped "
+                                 "(`lossdoctor metrics` lists them)"))
     files: list[Path] = []
     for path in found.runs[0].inputs:
         files.extend(_work_dir_files(path) if path.is_dir() and not mlflow.is_run(path) else [path])
@@ -196,8 +212,7 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
             continue
         for run in discover.discover(folder).runs:
             launch = run.kind == "MMEngine launch" and _LAUNCH_NAME.fullmatch(run.path.name) is not None
-            runs.setdefault(str(run.path.parent if launch else run.path), []).extend(
-                [run.path] if run.path.is_dir() and not run.kind.startswith("TensorBoard") else run.inputs)
+            runs.setdefault(str(run.path.parent if launch else run.path), []).extend(_run_paths(run))
     files = [path for path in paths if not path.is_dir()]
     groups = _file_groups(files)
     if len(runs) + len(groups) <= 1:
@@ -208,17 +223,54 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     return list(runs.values()) or list(groups.values())
 
 
+def _run_paths(run: discover.Found) -> list[Path]:
+    """What `read_paths` takes for a found run: its folder (the row's name), or its files when the folder
+    also holds other runs (a TensorBoard run with run subfolders, a folder of loose logs)."""
+    if run.path.is_dir() and not any(p.is_dir() for p in run.path.iterdir()):
+        return [run.path]
+    if run.path.is_dir() and not run.kind.startswith("TensorBoard"):
+        return [run.path]
+    return list(run.inputs)
+
+
+def file_groups_reason(paths: Sequence[Path]) -> str | None:
+    """Why files given together are several runs, or None when they are (the launches of) one."""
+    files = [path for path in paths if path.is_file()]
+    groups = _file_groups(files)
+    if len(groups) <= 1:
+        return None
+    formats = sorted({family for family, _ in groups})
+    why = [f"{len(formats)} formats ({', '.join(formats)})"] if len(formats) > 1 else []
+    if len(groups) > len(formats):
+        why.append("logs of different runs: only event files of one logdir, TensorBoard exports of one "
+                   "folder or the launch logs of one MMEngine work dir are stitched")
+    return (f"the {len(files)} files given are not launches of one run ({' and '.join(why)}): "
+            f"judged as {len(groups)} runs, one row each")
+
+
 def _file_groups(files: list[Path]) -> dict[tuple[str, str], list[Path]]:
-    """Files grouped by (format, run folder): the launches of one run share both."""
+    """Files grouped into runs: a run's launches are event files of one logdir, TensorBoard exports of one
+    folder, or the logs of one MMEngine work dir's launch folders; any other file is a run of its own
+    (two CSVs side by side in `logs/` are two runs, not a resume)."""
     groups: dict[tuple[str, str], list[Path]] = {}
     for file in files:
         try:
             fmt = detect(file)
         except InputError:
-            fmt = f"unreadable {file}"  # its own row, which says why
-        family = "tb-export" if fmt in TB_EXPORTS else fmt
-        groups.setdefault((family, str(_run_folder(file))), []).append(file)
+            fmt = "unreadable"  # its own row, which says why
+        if fmt in TB_EXPORTS:
+            key = ("tb-export", str(file.parent))
+        elif fmt == tfevents.NAME or _in_launch_folder(file):
+            key = (fmt, str(_run_folder(file)))
+        else:
+            key = (fmt, str(file))
+        groups.setdefault(key, []).append(file)
     return groups
+
+
+def _in_launch_folder(file: Path) -> bool:
+    parent = file.parent.parent if file.parent.name == "vis_data" else file.parent
+    return _LAUNCH_NAME.fullmatch(parent.name) is not None
 
 
 def _run_folder(file: Path) -> Path:

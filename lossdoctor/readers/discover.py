@@ -72,7 +72,7 @@ def discover(root: Path) -> Discovery:
 def _visit(folder: Path, found: Discovery) -> None:
     """Classify one folder; descend only where its layout may hold more runs."""
     try:
-        entries = sorted(folder.iterdir())
+        entries = sorted(folder.iterdir(), key=_natural)
     except OSError as exc:
         found.skipped.append(Skipped(folder, f"cannot list: {exc.strerror or exc}"))
         return
@@ -90,6 +90,11 @@ def _visit(folder: Path, found: Discovery) -> None:
         if sub.name in NOT_ENTERED:
             continue
         _visit(sub, found)
+
+
+def _natural(path: Path) -> tuple[tuple[int, int | str], ...]:
+    """`version_2` before `version_10`."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path.name))
 
 
 def launch_file(folder: Path) -> Path | None:
