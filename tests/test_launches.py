@@ -81,3 +81,28 @@ def test_lightning_hp_metric_file_is_not_a_new_run() -> None:
     run = read_paths([REAL / "tb_lightning_binn" / "lightning_logs" / "version_0"])  # training file + hp_metric file
     assert run.frame["loss"].notna().sum() == 5
     assert not any("not part of the run" in w.message for w in run.warnings)
+
+
+FLOWER = REAL / "mmpretrain_flower_voc" / "work_dirs"
+
+
+def test_real_work_dir_of_restarts_judges_the_current_run_and_names_the_nan_launches() -> None:
+    run = read_paths([FLOWER / "alexnet_flower100"])  # four launches from scratch; 1 and 2 diverged to NaN
+    assert [s.file.split("/")[-3] for s in run.segments] == ["20260316_202022"]
+    assert (run.frame.index[0], run.frame.index[-1]) == (100, 33168)
+    assert not len(run.nan_steps.get("loss", []))
+    notes = [w.message for w in run.warnings if "not part of the run judged here" in w.message]
+    assert [n.split(":")[0] for n in notes] == ["launch 1 of 4", "launch 2 of 4", "launch 3 of 4"]
+    assert notes[0].startswith("launch 1 of 4: steps 100–8168, 74 points, ended in NaN (loss)")
+    first = read_paths([FLOWER / "alexnet_flower100"], launch=1)
+    assert len(first.nan_steps["loss"]) == 65
+
+
+def test_real_resume_is_stitched_and_the_later_restart_is_the_run() -> None:
+    # 165005 trains to step 7072; 193945 resumes from the epoch-20 checkpoint at step 5080; 205022 starts afresh
+    earlier = read_paths([FLOWER / "ca_vit_flower100"], launch=1)
+    assert [(s.file.split("/")[-3], s.first) for s in earlier.segments] == [
+        ("20260319_165005", 100), ("20260319_193945", 5080)]
+    current = read_paths([FLOWER / "ca_vit_flower100"])
+    assert [s.file.split("/")[-3] for s in current.segments] == ["20260319_205022"]
+    assert any(w.message.startswith("launch 1 of 2 (resumed 1×): steps 100–7072") for w in current.warnings)

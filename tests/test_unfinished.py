@@ -12,6 +12,8 @@ from helpers.cli import Result
 from lossdoctor.errors import InputError
 from lossdoctor.readers import read_paths
 
+REAL = Path(__file__).parent / "data" / "real"
+RTMDET = REAL / "mmdet_rtmdet_tiny_demo" / "demo_rtmdet_training" / "20260225_034746" / "20260225_034746.log"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "real_logs"
 MMCV_TEXT = SHARED / "mmcv_text" / "mmcls_mobilenetv2_cifar10.log"
 LIGHTNING = SHARED / "lightning_csv" / "slm_training_crlf_val_metrics.csv"
@@ -73,6 +75,16 @@ def test_real_text_logs_cut_while_written(tmp_path: Path, source: Path, marker: 
     (warning,) = [w for w in cut.warnings if "no newline" in w.message]
     assert warning.file == str(cut_path)
     assert warning.line == whole_path.read_bytes().count(b"\n") + 1
+
+
+def test_real_mmdet_text_log_cut_while_written(tmp_path: Path) -> None:
+    last_train = RTMDET.read_bytes().rindex(b"Epoch(train)")
+    marker = RTMDET.read_bytes()[last_train : last_train + 30]
+    whole_path, cut_path = cut_copies(RTMDET, tmp_path, marker, RTMDET.read_bytes().index(b"loss: ", last_train)
+                                      - last_train + 7)  # `loss: 1` of the value
+    whole, cut = read_paths([whole_path]), read_paths([cut_path])
+    assert cut.frame.equals(whole.frame)
+    assert [w.line for w in cut.warnings if "no newline" in w.message] == [whole_path.read_bytes().count(b"\n") + 1]
 
 
 def test_cli_warns_and_does_not_fire_on_the_cut_value(cli: Callable[..., Result], tmp_path: Path) -> None:

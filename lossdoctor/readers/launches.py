@@ -48,11 +48,14 @@ class Launch:
     last: int
     points: int
     ended: str  # "ended at loss 0.42", "ended in NaN", ""
+    resumed: int = 0  # resumes stitched into it
 
     def describe(self) -> str:
         """`launch 1 of 2: steps 1–500, 250 points, ended in NaN`."""
         ended = f", {self.ended}" if self.ended else ""
-        return f"launch {self.number} of {self.of}: steps {self.first}–{self.last}, {self.points} points{ended}"
+        resumed = f" (resumed {self.resumed}×)" if self.resumed else ""
+        return (f"launch {self.number} of {self.of}{resumed}: steps {self.first}–{self.last}, {self.points} points"
+                f"{ended}")
 
 
 def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
@@ -106,7 +109,7 @@ def summarise(number: int, of: int, run: RunData, first_read: FileRead) -> Launc
     steps = run.frame.index
     lines = first_read.lines.get()
     return Launch(number, of, first_read.file, int(lines[0]) if len(lines) else None,
-                  int(steps[0]), int(steps[-1]), len(steps), _ending(run))
+                  int(steps[0]), int(steps[-1]), len(steps), _ending(run), max(0, len(run.segments) - 1))
 
 
 def _ending(run: RunData) -> str:
