@@ -81,3 +81,11 @@ def test_keys_naming_the_kl_term_give_the_kl_weight(tmp_path: Path, model: str, 
                                        "beta=2.0)))", f"model = {model}"), encoding="utf-8")
     run = read_paths([path])
     assert params_of(run)["kl_weight"] == weight
+
+
+def test_the_model_own_beta_is_a_beta_vae_weight(tmp_path: Path) -> None:
+    path = tmp_path / "20240101_000000.log"
+    path.write_text(CONFIG_LOG.replace("model = dict(bbox_head=dict(loss_cls=dict(type='QualityFocalLoss', "
+                                       "beta=2.0)))", "model = dict(beta=0.0, head=dict(beta=5.0))"),
+                    encoding="utf-8")
+    assert params_of(read_paths([path]))["kl_weight"] == 0.0

@@ -24,6 +24,9 @@ KL_WEIGHT_KEYS = ("kl_weight", "kl_beta", "beta_kl", "loss_kl_weight", "kl_loss_
                   "kl_lambda", "kl_coef", "kl_coeff", "weight_kl", "w_kl")
 # ... or `loss_weight` inside a loss config under one of these keys (`loss_kl=dict(loss_weight=0.1)`).
 KL_LOSS_KEYS = ("loss_kl", "kl_loss")
+# ... or these exact paths: the β of a β-VAE as the model's own top-level `beta` (the guide's generator), never
+# a `beta` nested in a head or a loss.
+KL_WEIGHT_PATHS = ("model.beta",)
 
 
 def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
@@ -60,8 +63,8 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
 def is_kl_weight(path: str) -> bool:
     """A config key (dotted path) that names the weight of the KL term."""
     parts = path.split(".")
-    return parts[-1] in KL_WEIGHT_KEYS or (len(parts) > 1 and parts[-1] == "loss_weight"
-                                           and parts[-2] in KL_LOSS_KEYS)
+    return path in KL_WEIGHT_PATHS or parts[-1] in KL_WEIGHT_KEYS or (
+        len(parts) > 1 and parts[-1] == "loss_weight" and parts[-2] in KL_LOSS_KEYS)
 
 
 def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
