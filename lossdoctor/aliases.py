@@ -32,7 +32,8 @@ def table() -> dict[str, tuple[str, ...]]:
     text = resources.files("lossdoctor").joinpath(TABLE_FILE).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v) for k, v in raw.items()
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v)
+        for k, v in raw.items()
     ):
         raise RuleFileError("expected a mapping of canonical names to lists of spellings", file=TABLE_FILE)
     return {name: tuple(spellings) for name, spellings in raw.items()}

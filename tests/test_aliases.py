@@ -1,4 +1,4 @@
-"""Common names are known: one alias table (data) for the spellings of each ecosystem, extended by the user."""
+"""Common names are known: one alias table (data) for each ecosystem's spellings, extended by the user."""
 
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ def test_the_project_aliases_extend_and_win(tmp_path: Path) -> None:
 
 def test_a_near_name_is_suggested(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
-    path.write_text("\n".join(json.dumps({"step": s, "total_loss": 1 / s, "val_loss": 2.0}) for s in (1, 2)) + "\n",
-                    encoding="utf-8")
+    records = [json.dumps({"step": s, "total_loss": 1 / s, "val_loss": 2.0}) for s in (1, 2)]
+    path.write_text("\n".join(records) + "\n", encoding="utf-8")
     run = read_paths([path])
     (note,) = [w.message for w in run.warnings if "alias it?" in w.message]
     assert note.startswith("no `loss`; `total_loss` is there: alias it?")

@@ -1,4 +1,4 @@
-"""A folder finds its runs as their tools lay them out, says what it skipped, and `metrics DIR` shows the tree."""
+"""A folder finds its runs as their tools lay them out and says what it skipped; `metrics DIR` shows it."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def test_nested_mmengine_work_dirs_are_each_a_run(tmp_path: Path) -> None:
 
 def test_real_folder_of_five_work_dirs_names_them_all_and_the_empty_launches() -> None:
     assert [path for path, _ in found(FLOWER)] == [
-        "alexnet_flower100", "ca_vit_flower100", "resnet50_voc", "swin_base_patch16_voc", "vit_base_patch16_voc"]
+        "alexnet_flower100", "ca_vit_flower100", "resnet50_voc", "swin_base_patch16_voc",
+        "vit_base_patch16_voc"]
     assert skipped(FLOWER)["ca_vit_flower100/20260319_163007"].startswith("launch folder without a log")
     with pytest.raises(Exception, match="several runs given"):
         read_paths([FLOWER])
@@ -62,7 +63,8 @@ def test_keras_tensorboard_train_runs_and_validation_skipped() -> None:
     assert [path for path, _ in runs] == [f"tb_logs_at_{stamp}/train" for stamp in (
         "2022-09-25-10-39-45", "2022-09-25-12-32-50", "2022-09-25-21-02-25", "2022-09-27-06-02-14")]
     assert {kind for _, kind in runs} == {"TensorBoard run"}
-    assert skipped(KERAS_TB)["tb_logs_at_2022-09-25-10-39-45/validation"].startswith("validation run beside train/")
+    reason = skipped(KERAS_TB)["tb_logs_at_2022-09-25-10-39-45/validation"]
+    assert reason.startswith("validation run beside train/")
 
 
 def test_lightning_versions_in_order_and_an_empty_one_skipped() -> None:
@@ -142,7 +144,8 @@ def test_launch_files_of_one_work_dir_stay_one_run() -> None:
 def test_metrics_shows_the_tree_of_runs(cli: Callable[..., Result]) -> None:
     result = cli("metrics", FLOWER)
     assert result.code == 0
-    assert "5 runs found" in result.out and "alexnet_flower100  (MMEngine work dir (4 launches))" in result.out
+    assert "5 runs found" in result.out
+    assert "alexnet_flower100  (MMEngine work dir (4 launches))" in result.out
     assert "20260319_163007: launch folder without a log" in result.out
     doc = json.loads(cli("metrics", BYOL, "--format", "json").out)
     assert len(doc["runs"]) == 14 and doc["skipped"][0]["path"] == "lightning_logs/version_11"

@@ -78,7 +78,7 @@ def test_cli_names_the_earlier_launch_and_judges_it_on_request(cli: Callable[...
 
 def test_lightning_hp_metric_file_is_not_a_new_run() -> None:
     pytest.importorskip("tensorboard")
-    run = read_paths([REAL / "tb_lightning_binn" / "lightning_logs" / "version_0"])  # training file + hp_metric file
+    run = read_paths([REAL / "tb_lightning_binn" / "lightning_logs" / "version_0"])  # train + hp_metric files
     assert run.frame["loss"].notna().sum() == 5
     assert not any("not part of the run" in w.message for w in run.warnings)
 
@@ -99,7 +99,7 @@ def test_real_work_dir_of_restarts_judges_the_current_run_and_names_the_nan_laun
 
 
 def test_real_resume_is_stitched_and_the_later_restart_is_the_run() -> None:
-    # 165005 trains to step 7072; 193945 resumes from the epoch-20 checkpoint at step 5080; 205022 starts afresh
+    # 165005 trains to step 7072; 193945 resumes from the epoch-20 checkpoint at 5080; 205022 starts afresh
     earlier = read_paths([FLOWER / "ca_vit_flower100"], launch=1)
     assert [(s.file.split("/")[-3], s.first) for s in earlier.segments] == [
         ("20260319_165005", 100), ("20260319_193945", 5080)]

@@ -358,7 +358,8 @@ def test_text_log_without_train_lines(tmp_path: Path) -> None:
 
 
 def test_text_log_steps_going_back_is_a_resume(tmp_path: Path) -> None:
-    lines = [TEXT_LINE.format(i=i, loss="1.0000") for i in (20, 40, 60)] + [TEXT_LINE.format(i=40, loss="2.0000")]
+    lines = [TEXT_LINE.format(i=i, loss="1.0000") for i in (20, 40, 60)]
+    lines.append(TEXT_LINE.format(i=40, loss="2.0000"))
     run = read_paths([write(tmp_path / "x.log", lines)])
     assert run.frame["loss"].tolist() == [1.0, 2.0, 1.0]
     assert warning_at(run, 4).message.startswith("steps go back from 60 to 40")

@@ -63,7 +63,8 @@ def test_lightning_diverged_gan_keeps_every_nan() -> None:
     assert run.frame.loc[0, "train_disc_loss"] == pytest.approx(1.6226933508321501e24)
     assert len(run.nan_steps["train_gen_loss"]) == 320
     assert len(run.nan_steps["train_disc_loss"]) == 319
-    assert [w.message.split(":")[0] for w in run.warnings] == ["no `loss`; `train_disc_loss`, `train_gen_loss` are there"]
+    assert [w.message.split(":")[0] for w in run.warnings] == [
+        "no `loss`; `train_disc_loss`, `train_gen_loss` are there"]
 
 
 def test_lightning_crlf_sparse_rows_sharing_a_step() -> None:

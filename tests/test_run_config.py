@@ -15,7 +15,7 @@ from lossdoctor.readers import read_paths
 REAL = Path(__file__).parent / "data" / "real"
 DFINE = REAL / "dfine_multirun" / "scalars.json"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "real_logs"
-MMPOSE = SHARED / "mmengine_text" / "mmpose_epochbased_val_interleaved.log"  # window_size=50, KLDiscretLoss beta=10
+MMPOSE = SHARED / "mmengine_text" / "mmpose_epochbased_val_interleaved.log"  # window_size=50, beta=10.0
 CONFIG_LOG = """2026/11/25 02:32:18 - mmengine - INFO - Config:
 optim_wrapper = dict(accumulative_counts=8, type='OptimWrapper')
 log_processor = dict(window_size=50)

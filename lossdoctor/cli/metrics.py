@@ -85,7 +85,8 @@ def runs_tree(paths: list[Path]) -> dict[str, Any] | None:
 
     return {
         "root": str(root),
-        "runs": [{"path": rel(r.path), "kind": r.kind, "reads": [rel(p) for p in r.inputs]} for r in found.runs],
+        "runs": [{"path": rel(r.path), "kind": r.kind, "reads": [rel(p) for p in r.inputs]}
+                 for r in found.runs],
         "skipped": [{"path": rel(s.path), "reason": s.reason} for s in found.skipped],
     }
 

@@ -24,8 +24,8 @@ KL_WEIGHT_KEYS = ("kl_weight", "kl_beta", "beta_kl", "loss_kl_weight", "kl_loss_
                   "kl_lambda", "kl_coef", "kl_coeff", "weight_kl", "w_kl")
 # ... or `loss_weight` inside a loss config under one of these keys (`loss_kl=dict(loss_weight=0.1)`).
 KL_LOSS_KEYS = ("loss_kl", "kl_loss")
-# ... or these exact paths: the β of a β-VAE as the model's own top-level `beta` (the guide's generator), never
-# a `beta` nested in a head or a loss.
+# ... or these exact paths: the β of a β-VAE as the model's own top-level `beta` (the guide's generator),
+# never a `beta` nested in a head or a loss.
 KL_WEIGHT_PATHS = ("model.beta",)
 
 

@@ -141,7 +141,7 @@ def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> 
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder becomes its run's files (`discover`). Several runs is the sweep mode: refused."""
+    """Files as given; a folder becomes its run's files (`discover`). Several runs (a sweep): refused."""
     return _expand(paths)[0]
 
 
@@ -177,7 +177,8 @@ def _folder_files(folder: Path, notes: list[ReadWarning]) -> list[Path]:
                          "or <timestamp>/<timestamp>.log), a TensorBoard logdir, a Lightning, HF Trainer or "
                          f"MLflow run, or a log file (known formats: {known_formats()})"
                          + (f" (skipped: {skipped})" if skipped else ""), file=str(folder))
-    notes.extend(ReadWarning(str(s.path), None, f"skipped: {s.reason}") for s in found.skipped[:MAX_SKIP_NOTES])
+    notes.extend(ReadWarning(str(item.path), None, f"skipped: {item.reason}")
+                 for item in found.skipped[:MAX_SKIP_NOTES])
     if len(found.skipped) > MAX_SKIP_NOTES:
         notes.append(ReadWarning(str(folder), None, f"{len(found.skipped) - MAX_SKIP_NOTES} more skipped "
                                  "(`lossdoctor metrics` lists them)"))

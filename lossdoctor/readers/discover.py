@@ -31,6 +31,7 @@ _LAUNCH = re.compile(r"\d{8}_\d{6}")
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
 _VERSION = re.compile(r"version_\d+")
 _EVENTS = re.compile(r"events\.out\.tfevents\.")
+NO_LAUNCH_LOG = "launch folder without a log (no vis_data/scalars.json or <ts>.log)"
 VALIDATION_NAMES = frozenset({"validation", "val", "eval"})
 
 
@@ -113,11 +114,11 @@ def _mmengine(folder: Path, dirs: list[Path], files: list[Path], found: Discover
     launches = [d for d in dirs if _LAUNCH.fullmatch(d.name) and launch_file(d) is not None]
     if not launches:
         return False
-    found.runs.append(Found(folder, f"MMEngine work dir ({len(launches)} launch{'es' if len(launches) > 1 else ''})",
-                            (folder,)))
+    plural = "es" if len(launches) > 1 else ""
+    found.runs.append(Found(folder, f"MMEngine work dir ({len(launches)} launch{plural})", (folder,)))
     for d in dirs:
         if _LAUNCH.fullmatch(d.name) and d not in launches:
-            found.skipped.append(Skipped(d, "launch folder without a log (no vis_data/scalars.json or <ts>.log)"))
+            found.skipped.append(Skipped(d, NO_LAUNCH_LOG))
     events = [f for f in files if _EVENTS.match(f.name)]
     if events:
         found.skipped.append(Skipped(folder, f"{len(events)} event file(s) beside the launches: "
@@ -142,7 +143,8 @@ def _hf_trainer(folder: Path, dirs: list[Path], files: list[Path], found: Discov
     if own.is_file():
         chosen, kind = own, "HF Trainer output"
     elif checkpoints:
-        chosen, kind = checkpoints[-1][1] / "trainer_state.json", f"HF Trainer output ({checkpoints[-1][1].name})"
+        latest = checkpoints[-1][1]
+        chosen, kind = latest / "trainer_state.json", f"HF Trainer output ({latest.name})"
     else:
         return False
     found.runs.append(Found(folder, kind, (chosen,)))
@@ -151,7 +153,8 @@ def _hf_trainer(folder: Path, dirs: list[Path], files: list[Path], found: Discov
             found.skipped.append(Skipped(d, f"earlier checkpoint: its log_history is part of {chosen}"))
     for d in dirs:
         if d.name == "runs" and any(d.rglob("events.out.tfevents.*")):
-            found.skipped.append(Skipped(d, "TensorBoard copy of the same training: trainer_state.json is read"))
+            found.skipped.append(Skipped(d, "TensorBoard copy of the same training: "
+                                            "trainer_state.json is read"))
     return True
 
 
@@ -165,7 +168,8 @@ def _lightning_csv(folder: Path, dirs: list[Path], files: list[Path], found: Dis
         return True
     if not any(_EVENTS.match(f.name) for f in files) and not dirs:
         names = ", ".join(f.name for f in files) or "nothing"
-        found.skipped.append(Skipped(folder, f"Lightning version without metrics.csv or event files ({names})"))
+        found.skipped.append(Skipped(folder, f"Lightning version without metrics.csv or event files "
+                                     f"({names})"))
         return True
     return False
 
@@ -189,7 +193,8 @@ def _tensorboard_and_files(folder: Path, dirs: list[Path], files: list[Path], fo
         if _EVENTS.match(file.name) or not file.name.lower().endswith(LOG_SUFFIXES):
             continue
         if found.probed >= MAX_PROBED:
-            found.skipped.append(Skipped(file, f"not probed: at most {MAX_PROBED} files are read to find logs"))
+            found.skipped.append(Skipped(file, f"not probed: at most {MAX_PROBED} files are read "
+                                         "to find logs"))
             continue
         found.probed += 1
         try:

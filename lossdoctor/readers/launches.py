@@ -14,6 +14,7 @@ its own (Lightning writes `hp_metric` at step 0 into a second event file).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -54,8 +55,8 @@ class Launch:
         """`launch 1 of 2: steps 1–500, 250 points, ended in NaN`."""
         ended = f", {self.ended}" if self.ended else ""
         resumed = f" (resumed {self.resumed}×)" if self.resumed else ""
-        return (f"launch {self.number} of {self.of}{resumed}: steps {self.first}–{self.last}, {self.points} points"
-                f"{ended}")
+        return (f"launch {self.number} of {self.of}{resumed}: steps {self.first}–{self.last}, "
+                f"{self.points} points{ended}")
 
 
 def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
@@ -67,7 +68,7 @@ def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
             continue
         first = int(piece.steps[0])
         if runs and (first > start or len(piece.steps) < MIN_RUN_POINTS):
-            runs[-1].append(piece)  # a resume; or one point (Lightning's hp_metric file at step 0): no new run
+            runs[-1].append(piece)  # a resume; or one point (Lightning's hp_metric file): no new run
             continue
         runs.append([piece])
         start = first
@@ -86,7 +87,7 @@ def _pieces(reads: Sequence[FileRead]) -> list[FileRead]:
             out.append(read)
             continue
         bounds = [0, *cuts.tolist(), len(read.steps)]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             out.append(_slice(read, lo, hi, keep_warnings=hi == len(read.steps)))
     return out
 
@@ -161,7 +162,8 @@ def build_chosen(
     chosen = pick(runs, launch)
     run = build_run(runs[chosen], fmt, aliases)
     run.files = files if len(runs) == 1 else list(dict.fromkeys(read.file for read in runs[chosen]))
-    others = [warning_for(summarise(index + 1, len(runs), build_run(pieces, fmt, aliases), pieces[0]), chosen + 1)
+    others = [warning_for(summarise(index + 1, len(runs), build_run(pieces, fmt, aliases), pieces[0]),
+                          chosen + 1)
               for index, pieces in enumerate(runs) if index != chosen]
     run.warnings[:0] = others
     advice = alias_table.suggestions(run.frame.columns, SUGGESTED)

@@ -19,7 +19,8 @@ from lossdoctor.readers.unfinished import CUT
 
 NAME = "mlflow"
 MAX_METRIC_FILES = 5000
-NO_METRICS = "no metrics: expected an MLflow run folder with metrics/<name> files of 'timestamp value step' lines"
+NO_METRICS = ("no metrics: expected an MLflow run folder with metrics/<name> files of "
+              "'timestamp value step' lines")
 
 
 def sniff(head: bytes) -> bool:
