@@ -1,4 +1,4 @@
-"""A half-written last line is not data: the text formats leave it out and say which line it was."""
+"""A half-written last line is not data (the text formats leave it out and name it); text pairs read whole."""
 
 from __future__ import annotations
 
@@ -96,3 +96,11 @@ def test_cli_warns_and_does_not_fire_on_the_cut_value(cli: Callable[..., Result]
     assert "no newline" in result.out and ":401:" in result.out
     (loss_row,) = [line.split() for line in result.out.splitlines() if line.startswith("loss ")]
     assert loss_row[1] == "86"  # the metric's last value is the last complete line's, not `8`
+
+
+def test_real_mmdet_text_log_with_single_spaced_pairs_agrees_with_its_scalars() -> None:
+    text = read_paths([RTMDET])  # `base_lr: 3.5045e-05 lr: 3.5045e-05`: one space between the two pairs
+    scalars = read_paths([RTMDET.parent / "vis_data" / "scalars.json"])
+    assert list(text.frame.columns) == ["base_lr", "lr", "time", "data_time", "loss", "loss_cls", "loss_bbox"]
+    assert text.frame.index.equals(scalars.frame.index)
+    assert text.frame["lr"].to_numpy() == pytest.approx(scalars.frame["lr"].to_numpy(), rel=1e-3)
