@@ -163,3 +163,9 @@ def test_a_folder_with_nothing_says_what_it_skipped(cli: Callable[..., Result], 
     result = cli("analyze", tmp_path)
     assert result.code == 2
     assert "nothing readable" in result.err and "notes.txt: not a recognised training log" in result.err
+
+
+def test_a_sweep_of_a_folder_says_what_it_skipped(cli: Callable[..., Result]) -> None:
+    result = cli("analyze", BYOL, "--format", "json", "--fail-on", "never", "--jobs", "1")
+    assert len(json.loads(result.out)["runs"]) == 14
+    assert "skipped " + str(BYOL / "lightning_logs" / "version_11") in result.err

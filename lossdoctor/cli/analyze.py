@@ -26,6 +26,21 @@ class Lang(str, Enum):
     zh = "zh"
 
 
+MAX_SKIPPED_SAID = 10
+
+
+def _say_skipped(paths: list[Path]) -> None:
+    """What a sweep's folders held that is not a run, on stderr (`lossdoctor metrics DIR` lists it all)."""
+    from lossdoctor.readers.discover import discover
+
+    skipped = [item for path in paths if path.is_dir() for item in discover(path).skipped]
+    for item in skipped[:MAX_SKIPPED_SAID]:
+        typer.echo(f"lossdoctor: skipped {item.path}: {item.reason}", err=True)
+    if len(skipped) > MAX_SKIPPED_SAID:
+        typer.echo(f"lossdoctor: {len(skipped) - MAX_SKIPPED_SAID} more skipped (`lossdoctor metrics DIR` "
+                   "lists them)", err=True)
+
+
 @app.command()
 def analyze(
     paths: list[Path] = typer.Argument(
@@ -99,6 +114,7 @@ def analyze(
         reason = file_groups_reason(paths)
         if reason is not None:
             typer.echo(f"lossdoctor: {reason}", err=True)
+        _say_skipped(paths)
 
         refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(
