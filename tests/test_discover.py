@@ -169,3 +169,14 @@ def test_a_sweep_of_a_folder_says_what_it_skipped(cli: Callable[..., Result]) ->
     result = cli("analyze", BYOL, "--format", "json", "--fail-on", "never", "--jobs", "1")
     assert len(json.loads(result.out)["runs"]) == 14
     assert "skipped " + str(BYOL / "lightning_logs" / "version_11") in result.err
+
+
+def test_mmcv_work_dirs_of_log_json_launches() -> None:
+    root = REAL / "mmcv_mmseg_vit_adapter"
+    assert found(root) == [
+        ("work_dirs/mask2former_beit_adapter_large_896_80k_ade20k_ss", "MMCV work dir (2 launches)"),
+        ("work_dirs/pizze_training_large", "MMCV work dir (9 launches)")]
+    reasons = skipped(root)
+    eval_file = "work_dirs/pizze_training_large/eval_single_scale_20240214_132141.json"
+    assert reasons[eval_file] == "not a launch log"
+    assert len(split_runs([root])) == 2

@@ -106,3 +106,18 @@ def test_real_resume_is_stitched_and_the_later_restart_is_the_run() -> None:
     current = read_paths([FLOWER / "ca_vit_flower100"])
     assert [s.file.split("/")[-3] for s in current.segments] == ["20260319_205022"]
     assert any(w.message.startswith("launch 1 of 2 (resumed 1×): steps 100–7072") for w in current.warnings)
+
+
+PIZZA = REAL / "mmcv_mmseg_vit_adapter" / "work_dirs" / "pizze_training_large"
+
+
+def test_real_mmcv_work_dir_of_nine_launches_from_iter_10() -> None:
+    run = read_paths([PIZZA])  # nine <ts>.log.json launches, each from iter 10; one holds no train line
+    assert run.files == [str(PIZZA / "20240214_133201.log.json")]
+    assert (run.frame.index[0], run.frame.index[-1], len(run.frame)) == (10, 4130, 413)
+    named = [w.message.split(":")[0] for w in run.warnings if "not part of the run judged here" in w.message]
+    assert named == [f"launch {n} of 8" for n in range(1, 8)]
+    (empty,) = [w for w in run.warnings if w.message.startswith("launch not read")]
+    assert empty.file == str(PIZZA / "20240214_131055.log.json")
+    first = read_paths([PIZZA], launch=1)
+    assert (first.frame.index[-1], len(first.frame)) == (200, 20)

@@ -65,6 +65,7 @@ TB_EXPORTS: dict[str, tb_export.PointsReader] = {
 FORMATS: tuple[str, ...] = tuple(READERS)
 _LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
 MAX_SKIP_NOTES = 10
+_MMCV_LAUNCH = re.compile(r"\d{8}_\d{6}\.log(\.json)?")
 
 
 def known_formats() -> str:
@@ -109,12 +110,12 @@ def read_paths(
     files, notes = _expand([Path(p) for p in paths])
     with ExitStack() as stack:
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
-        names = [input_format or _detect(file) for file in plain]
+        plain, names, unread = _detect_launches(plain, input_format)
         plain = [stack.enter_context(unfinished.complete(f, n)) for f, n in zip(plain, names, strict=True)]
-        reads = _read_all(plain, names, tag)
+        reads = _read_all(plain, names, tag, unread)
     run = launches.build_chosen(reads, [str(file) for file in files], "+".join(dict.fromkeys(names)), aliases,
                                 launch)
-    run.warnings.extend(notes)
+    run.warnings.extend(unread + notes)
     return run
 
 
@@ -125,9 +126,40 @@ def _detect(file: gzipped.Plain) -> str:
         return detect(file.path)
 
 
-def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> list[FileRead]:
-    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run."""
+def _detect_launches(
+    files: list[gzipped.Plain], forced: str | None
+) -> tuple[list[gzipped.Plain], list[str], list[ReadWarning]]:
+    """The format of each launch. Among several launches, one that holds no log (a launch killed before its
+    first line) is left out with a warning naming it; alone, or when none is readable, its error stands."""
+    kept: list[gzipped.Plain] = []
+    names: list[str] = []
+    unread: list[ReadWarning] = []
+    for file in files:
+        try:
+            names.append(forced or _detect(file))
+        except InputError as exc:
+            if len(files) == 1:
+                raise
+            unread.append(_launch_not_read(exc, file))
+            continue
+        kept.append(file)
+    if not kept:
+        return [files[0]], [forced or _detect(files[0])], []
+    return kept, names, unread
+
+
+def _launch_not_read(exc: InputError, file: gzipped.Plain) -> ReadWarning:
+    return ReadWarning(str(file.original), exc.line, f"launch not read: {exc.message}")
+
+
+def _read_all(
+    files: list[gzipped.Plain], names: list[str], tag: str | None, unread: list[ReadWarning] | None = None
+) -> list[FileRead]:
+    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run.
+    Among several launches, one with nothing to read is left out into `unread` (all of them: the first
+    error stands)."""
     reads: list[FileRead] = []
+    first_error: InputError | None = None
     exports = [(file, name) for file, name in zip(files, names, strict=True) if name in TB_EXPORTS]
     for file, name in zip(files, names, strict=True):
         if name in TB_EXPORTS:
@@ -135,8 +167,16 @@ def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> 
                 readers = [TB_EXPORTS[n] for _, n in exports]
                 reads.extend(tb_export.read_exports([f for f, _ in exports], readers, tag))
             continue
-        with gzipped.named_errors(file):
-            reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+        try:
+            with gzipped.named_errors(file):
+                reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+        except InputError as exc:
+            if len(files) == 1 or unread is None:
+                raise
+            first_error = first_error or exc
+            unread.append(_launch_not_read(exc, file))
+    if not reads and first_error is not None:
+        raise first_error
     return reads
 
 
@@ -166,6 +206,9 @@ def _folder_files(folder: Path, notes: list[ReadWarning]) -> list[Path]:
     the walk skipped."""
     if mlflow.is_run(folder):
         return [folder]
+    mmcv = discover.mmcv_launches(folder)
+    if mmcv:
+        return mmcv
     if _launch_file(folder) is not None:
         return _work_dir_files(folder)
     found = discover.discover(folder)
@@ -207,7 +250,7 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
             raise InputError("no such file or directory", file=str(path))
     runs: dict[str, list[Path]] = {}
     for folder in (path for path in paths if path.is_dir()):
-        if mlflow.is_run(folder) or _launch_file(folder) is not None:
+        if mlflow.is_run(folder) or discover.mmcv_launches(folder) or _launch_file(folder) is not None:
             key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
             runs.setdefault(str(key), []).append(folder)
             continue
@@ -261,7 +304,7 @@ def _file_groups(files: list[Path]) -> dict[tuple[str, str], list[Path]]:
             fmt = "unreadable"  # its own row, which says why
         if fmt in TB_EXPORTS:
             key = ("tb-export", str(file.parent))
-        elif fmt == tfevents.NAME or _in_launch_folder(file):
+        elif fmt == tfevents.NAME or _in_launch_folder(file) or _MMCV_LAUNCH.fullmatch(file.name):
             key = (fmt, str(_run_folder(file)))
         else:
             key = (fmt, str(file))

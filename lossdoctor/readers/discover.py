@@ -83,7 +83,7 @@ def _visit(folder: Path, found: Discovery) -> None:
         return
     dirs = [p for p in entries if p.is_dir() and not p.is_symlink()]
     files = [p for p in entries if p.is_file()]
-    for layout in (_mmengine, _mlflow, _hf_trainer, _lightning_csv):
+    for layout in (_mmengine, _mmcv, _mlflow, _hf_trainer, _lightning_csv):
         if layout(folder, dirs, files, found):
             return
     _tensorboard_and_files(folder, dirs, files, found)
@@ -123,6 +123,37 @@ def _mmengine(folder: Path, dirs: list[Path], files: list[Path], found: Discover
     if events:
         found.skipped.append(Skipped(folder, f"{len(events)} event file(s) beside the launches: "
                                      "the launches' own logs are read"))
+    return True
+
+
+def mmcv_launches(folder: Path) -> list[Path]:
+    """An MMCV 1.x work dir's launches, oldest first: `<ts>.log.json` files (else their `<ts>.log` text twins)
+    right in the folder, as MMCV's loggers write them. Empty when the folder is not one."""
+    if _LAUNCH.fullmatch(folder.name):
+        return []  # an MMEngine launch folder holds `<ts>.log` too
+    found: dict[str, Path] = {}
+    for file in sorted(folder.glob("*.log.json")):
+        if _LAUNCH.fullmatch(file.name[: -len(".log.json")]):
+            found[file.name[: -len(".log.json")]] = file
+    if not found:
+        return []
+    for file in sorted(folder.glob("*.log")):
+        if _LAUNCH.fullmatch(file.stem) and file.stem not in found:
+            found[file.stem] = file
+    return [found[stamp] for stamp in sorted(found)]
+
+
+def _mmcv(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
+    """An MMCV 1.x work dir: one run, its `<ts>.log.json` launches stitched or split like MMEngine's."""
+    launches = mmcv_launches(folder)
+    if not launches:
+        return False
+    plural = "es" if len(launches) > 1 else ""
+    found.runs.append(Found(folder, f"MMCV work dir ({len(launches)} launch{plural})", tuple(launches)))
+    for file in files:
+        if file not in launches and file.name.endswith(LOG_SUFFIXES) and _LAUNCH.search(file.name):
+            what = "text twin of its .log.json" if file.name.endswith(".log") else "not a launch log"
+            found.skipped.append(Skipped(file, what))
     return True
 
 

@@ -8,8 +8,8 @@ before would draw a sawtooth and report a dead launch's faults as the run's. So
 a launch (a new file, or steps going back inside one file) whose first step is
 at or before the first step of the run so far begins a new run; the latest run
 is the one judged, and each earlier one is named in a read warning and can be
-judged alone (`analyze --launch N`). A launch of a single logged point is no run of
-its own (Lightning writes `hp_metric` at step 0 into a second event file).
+judged alone (`analyze --launch N`). A file of placeholders only (Lightning's second
+event file holding just `hp_metric`) is no launch of its own.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from lossdoctor.readers.base import FileRead, Lines
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
 
-# Fewer logged points than this do not make a launch a run of its own (Lightning writes `hp_metric` at step 0
-# into a second event file of the same version folder).
-MIN_RUN_POINTS = 2
+# Metrics that alone make no launch: Lightning writes `hp_metric` (a placeholder) into a second event file of
+# the same version folder when `trainer.test` runs.
+PLACEHOLDERS = frozenset({"hp_metric"})
 # The metrics tried, in order, to say how an earlier launch ended.
 LOSS_NAMES = ("loss", "train_loss", "train/loss", "loss_flow")
 # The metrics whose absence is worth a "this near name could be it" note.
@@ -67,12 +67,18 @@ def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
         if not len(piece.steps):
             continue
         first = int(piece.steps[0])
-        if runs and (first > start or len(piece.steps) < MIN_RUN_POINTS):
-            runs[-1].append(piece)  # a resume; or one point (Lightning's hp_metric file): no new run
+        if runs and (first > start or _placeholder(piece)):
+            runs[-1].append(piece)  # a resume; or Lightning's hp_metric file: no new run
             continue
         runs.append([piece])
         start = first
     return runs or [list(reads)]
+
+
+def _placeholder(piece: FileRead) -> bool:
+    """A piece that logs nothing but placeholders (no training metric): not a launch of its own."""
+    columns = {str(c) for c in piece.rows.columns}
+    return bool(columns) and columns <= PLACEHOLDERS
 
 
 def _pieces(reads: Sequence[FileRead]) -> list[FileRead]:
