@@ -121,3 +121,26 @@ def test_real_mmcv_work_dir_of_nine_launches_from_iter_10() -> None:
     assert empty.file == str(PIZZA / "20240214_131055.log.json")
     first = read_paths([PIZZA], launch=1)
     assert (first.frame.index[-1], len(first.frame)) == (200, 20)
+
+
+TEXT = ("2026/11/25 02:32:20 - mmengine - INFO - Iter(train) [{i:>3}/800]  lr: 1.0000e-04  "
+        "eta: 0:00:04  time: 0.0047  data_time: 0.0008  loss: {loss}")
+
+
+def text_launch(work: Path, stamp: str, steps: list[int], loss: str, said: str = "") -> None:
+    folder = work / stamp
+    folder.mkdir(parents=True)
+    lines = ([f"2026/11/25 02:32:19 - mmengine - INFO - {said}"] if said else [])
+    lines += [TEXT.format(i=s, loss=loss) for s in steps]
+    (folder / f"{stamp}.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("said", "stitched"), [("resumed epoch: 0, iter: 40", True),
+                                                 ("Load checkpoint from work/iter_40.pth", False)])
+def test_the_launch_own_text_log_says_whether_it_resumed(tmp_path: Path, said: str, stitched: bool) -> None:
+    work = tmp_path / "work"
+    text_launch(work, "20240101_000000", [20, 40, 60], "2.0000")
+    text_launch(work, "20240102_000000", [60, 80], "1.0000", said)  # steps continue either way
+    run = read_paths([work])
+    assert (run.frame.index.tolist() == [20, 40, 60, 80]) is stitched
+    assert any("not part of the run judged here" in w.message for w in run.warnings) is not stitched

@@ -6,7 +6,10 @@ A job started again from scratch (or with the step counter reset) logs its first
 step again: the loss is back at its initial level and stitching it to the launch
 before would draw a sawtooth and report a dead launch's faults as the run's. So
 a launch (a new file, or steps going back inside one file) whose first step is
-at or before the first step of the run so far begins a new run; the latest run
+at or before the first step of the run so far begins a new run. Where the launch's own
+MMEngine/MMCV text log is there, it decides instead: a resume is logged ("resumed
+epoch: 0, iter: 1000"), a launch without that line is a new run (`load_from` loads
+weights, "Load checkpoint", but starts a new run); the latest run
 is the one judged, and each earlier one is named in a read warning and can be
 judged alone (`analyze --launch N`). A file of placeholders only (Lightning's second
 event file holding just `hp_metric`) is no launch of its own.
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossdoctor import aliases as alias_table
@@ -28,6 +33,10 @@ from lossdoctor.readers.base import FileRead, Lines
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
 
+# The text log's resume line (MMEngine `Runner.resume`, MMCV `BaseRunner.resume`), before the first train line.
+RESUMED = re.compile(rb"- (?:INFO|WARNING) - resumed epoch:? \d+, iter:? \d+")
+RESUME_HEAD_BYTES = 8 * 1024 * 1024
+_TEXT_LOG = re.compile(r"\d{8}_\d{6}\.log")
 # Metrics that alone make no launch: Lightning writes `hp_metric` (a placeholder) into a second event file of
 # the same version folder when `trainer.test` runs.
 PLACEHOLDERS = frozenset({"hp_metric"})
@@ -63,11 +72,12 @@ def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
     """The reads cut into launches and grouped into runs, oldest first; each run is what `build_run` takes."""
     runs: list[list[FileRead]] = []
     start = 0
-    for piece in _pieces(reads):
+    for piece, opens_file in _pieces(reads):
         if not len(piece.steps):
             continue
         first = int(piece.steps[0])
-        if runs and (first > start or _placeholder(piece)):
+        said = resume_said(Path(piece.file)) if runs and opens_file else None
+        if runs and (said is True or (said is None and first > start) or _placeholder(piece)):
             runs[-1].append(piece)  # a resume; or Lightning's hp_metric file: no new run
             continue
         runs.append([piece])
@@ -81,21 +91,48 @@ def _placeholder(piece: FileRead) -> bool:
     return bool(columns) and columns <= PLACEHOLDERS
 
 
-def _pieces(reads: Sequence[FileRead]) -> list[FileRead]:
-    """Each read cut where its steps go back (a launch appended to the same file); file warnings go with the
-    file's last piece, the one most likely judged."""
+def _pieces(reads: Sequence[FileRead]) -> list[tuple[FileRead, bool]]:
+    """Each read cut where its steps go back (a launch appended to the same file), with whether the piece
+    opens its file; file warnings go with the file's last piece, the one most likely judged."""
     import numpy as np
 
-    out: list[FileRead] = []
+    out: list[tuple[FileRead, bool]] = []
     for read in reads:
         cuts = np.flatnonzero(np.diff(read.steps) < 0) + 1
         if not len(cuts):
-            out.append(read)
+            out.append((read, True))
             continue
         bounds = [0, *cuts.tolist(), len(read.steps)]
         for lo, hi in itertools.pairwise(bounds):
-            out.append(_slice(read, lo, hi, keep_warnings=hi == len(read.steps)))
+            out.append((_slice(read, lo, hi, keep_warnings=hi == len(read.steps)), lo == 0))
     return out
+
+
+def resume_said(file: Path) -> bool | None:
+    """What the launch's own text log says: True when it logged a resume (MMEngine's `resumed epoch: 0, iter:
+    1000`, MMCV's `resumed epoch 3, iter 900`), False when it did not, None when there is no such log."""
+    log = _own_text_log(file)
+    if log is None:
+        return None
+    try:
+        with log.open("rb") as handle:
+            head = handle.read(RESUME_HEAD_BYTES)
+    except OSError:
+        return None
+    return RESUMED.search(head) is not None
+
+
+def _own_text_log(file: Path) -> Path | None:
+    """The MMEngine/MMCV text log written by the same launch as `file` (itself, when it is one)."""
+    from lossdoctor.readers.mmengine_scalars import own_logs
+
+    if _TEXT_LOG.fullmatch(file.name):
+        return file if file.is_file() else None
+    if file.name.endswith(".log.json"):
+        twin = file.with_name(file.name[: -len(".json")])
+        return twin if twin.is_file() else None
+    logs = own_logs(file) if file.parent.name == "vis_data" else []
+    return logs[0] if logs else None
 
 
 def _slice(read: FileRead, lo: int, hi: int, keep_warnings: bool) -> FileRead:
