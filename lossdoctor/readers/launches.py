@@ -33,7 +33,7 @@ from lossdoctor.readers.base import FileRead, Lines
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
 
-# The text log's resume line (MMEngine `Runner.resume`, MMCV `BaseRunner.resume`), before the first train line.
+# The resume line of the text log (MMEngine `Runner.resume`, MMCV `BaseRunner.resume`), before training.
 RESUMED = re.compile(rb"- (?:INFO|WARNING) - resumed epoch:? \d+, iter:? \d+")
 RESUME_HEAD_BYTES = 8 * 1024 * 1024
 _TEXT_LOG = re.compile(r"\d{8}_\d{6}\.log")
