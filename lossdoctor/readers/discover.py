@@ -230,8 +230,8 @@ def _tensorboard_and_files(folder: Path, dirs: list[Path], files: list[Path], fo
         found.probed += 1
         try:
             fmt = detect(file)
-        except InputError as exc:
-            found.skipped.append(Skipped(file, exc.message))
+        except InputError as exc:  # the list of known formats is for one file's error, not for a tree
+            found.skipped.append(Skipped(file, exc.message.split(" (known formats")[0]))
             continue
         if fmt in TB_EXPORTS:
             exports.append(file)
