@@ -180,3 +180,13 @@ def test_mmcv_work_dirs_of_log_json_launches() -> None:
     eval_file = "work_dirs/pizze_training_large/eval_single_scale_20240214_132141.json"
     assert reasons[eval_file] == "not a launch log"
     assert len(split_runs([root])) == 2
+
+
+def test_the_tree_never_prints_a_file_name_escape_sequence(cli: Callable[..., Result], tmp_path: Path) -> None:
+    (tmp_path / "evil\x1b[2Jname.log").write_text("not a log\n", encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / name / "log.jsonl").write_text('{"step": 1, "loss": 1.0}\n', encoding="utf-8")
+    result = cli("metrics", tmp_path)
+    assert "2 runs found" in result.out and "\x1b[2J" not in result.out and "evil?[2Jname.log" in result.out

@@ -35,7 +35,8 @@ def _say_skipped(paths: list[Path]) -> None:
 
     skipped = [item for path in paths if path.is_dir() for item in discover(path).skipped]
     for item in skipped[:MAX_SKIPPED_SAID]:
-        typer.echo(f"lossdoctor: skipped {item.path}: {item.reason}", err=True)
+        line = f"lossdoctor: skipped {item.path}: {item.reason}"
+        typer.echo("".join(ch if ch.isprintable() else "?" for ch in line), err=True)
     if len(skipped) > MAX_SKIPPED_SAID:
         typer.echo(f"lossdoctor: {len(skipped) - MAX_SKIPPED_SAID} more skipped (`lossdoctor metrics DIR` "
                    "lists them)", err=True)

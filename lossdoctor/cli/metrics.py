@@ -97,15 +97,18 @@ def render_tree(document: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.tree import Tree
 
+    def shown(text: str) -> str:  # a file name can hold escape sequences: never let them reach the terminal
+        return escape("".join(ch if ch.isprintable() else "?" for ch in text))
+
     console = Console()
     count = len(document["runs"])
-    tree = Tree(escape(f"{document['root']}: {count} run{'s' if count != 1 else ''} found"))
+    tree = Tree(shown(f"{document['root']}: {count} run{'s' if count != 1 else ''} found"))
     for run in document["runs"]:
-        tree.add(escape(f"{run['path']}  ({run['kind']})"))
+        tree.add(shown(f"{run['path']}  ({run['kind']})"))
     if document["skipped"]:
         skipped = tree.add("skipped")
         for item in document["skipped"]:
-            skipped.add(escape(f"{item['path']}: {item['reason']}"), style="yellow")
+            skipped.add(shown(f"{item['path']}: {item['reason']}"), style="yellow")
     console.print(tree, highlight=False)
     if count > 1:
         console.print("`lossdoctor analyze` on this folder judges each run (the sweep mode); "
