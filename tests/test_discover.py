@@ -182,7 +182,7 @@ def test_mmcv_work_dirs_of_log_json_launches() -> None:
     assert len(split_runs([root])) == 2
 
 
-def test_the_tree_never_prints_a_file_name_escape_sequence(cli: Callable[..., Result], tmp_path: Path) -> None:
+def test_the_tree_never_prints_an_escape_sequence(cli: Callable[..., Result], tmp_path: Path) -> None:
     (tmp_path / "evil\x1b[2Jname.log").write_text("not a log\n", encoding="utf-8")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
