@@ -190,3 +190,15 @@ def test_the_tree_never_prints_an_escape_sequence(cli: Callable[..., Result], tm
         (tmp_path / name / "log.jsonl").write_text('{"step": 1, "loss": 1.0}\n', encoding="utf-8")
     result = cli("metrics", tmp_path)
     assert "2 runs found" in result.out and "\x1b[2J" not in result.out and "evil?[2Jname.log" in result.out
+
+
+def test_the_walk_is_bounded_and_says_where_it_stopped(tmp_path: Path) -> None:
+    deep = tmp_path
+    for level in range(40):
+        deep = deep / f"d{level}"
+    deep.mkdir(parents=True)
+    (deep / "log.jsonl").write_text('{"step": 1, "loss": 1.0}\n', encoding="utf-8")
+    (tmp_path / "loop").symlink_to(tmp_path)  # a symlinked folder is not followed
+    result = discover(tmp_path)
+    assert result.runs == []
+    assert [s.reason for s in result.skipped] == ["not searched: deeper than 32 folders"]

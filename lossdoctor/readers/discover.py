@@ -12,7 +12,8 @@ One run per:
 - any other log file, found by its content, is a run of its own.
 Everything else that looks like a log, and every folder that a layout makes redundant
 (earlier checkpoints, event files beside MMEngine launches), is listed as skipped with why.
-The walk is bounded: hidden tool folders are not entered and it stops after `MAX_ENTRIES`.
+The walk is bounded: tool folders (`.git`, MLflow's `.trash`) are not entered, symlinked folders are not
+followed, and it stops after `MAX_ENTRIES` entries or `MAX_DEPTH` levels, saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from lossdoctor.errors import InputError
 
 MAX_ENTRIES = 20000
+MAX_DEPTH = 32
 MAX_PROBED = 500  # files whose first bytes are read to find their format
 NOT_ENTERED = frozenset({".git", ".trash", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv"})
 LOG_SUFFIXES = (".log", ".json", ".jsonl", ".csv", ".txt", ".gz")
@@ -66,12 +68,15 @@ class Discovery:
 def discover(root: Path) -> Discovery:
     """Every run under `root` (itself included) and what was skipped."""
     found = Discovery(root)
-    _visit(root, found)
+    _visit(root, found, 0)
     return found
 
 
-def _visit(folder: Path, found: Discovery) -> None:
+def _visit(folder: Path, found: Discovery, depth: int) -> None:
     """Classify one folder; descend only where its layout may hold more runs."""
+    if depth > MAX_DEPTH:
+        found.skipped.append(Skipped(folder, f"not searched: deeper than {MAX_DEPTH} folders"))
+        return
     try:
         entries = sorted(folder.iterdir(), key=_natural)
     except OSError as exc:
@@ -90,7 +95,7 @@ def _visit(folder: Path, found: Discovery) -> None:
     for sub in dirs:
         if sub.name in NOT_ENTERED:
             continue
-        _visit(sub, found)
+        _visit(sub, found, depth + 1)
 
 
 def _natural(path: Path) -> tuple[tuple[int, int | str], ...]:
@@ -183,10 +188,20 @@ def _hf_trainer(folder: Path, dirs: list[Path], files: list[Path], found: Discov
         if d != chosen.parent:
             found.skipped.append(Skipped(d, f"earlier checkpoint: its log_history is part of {chosen}"))
     for d in dirs:
-        if d.name == "runs" and any(d.rglob("events.out.tfevents.*")):
+        if d.name == "runs" and _holds_runs(d):
             found.skipped.append(Skipped(d, "TensorBoard copy of the same training: "
                                             "trainer_state.json is read"))
     return True
+
+
+def _holds_runs(folder: Path) -> bool:
+    """Event files in `folder` or one level below (HF's `runs/<date_host>/`), without a deep walk."""
+    try:
+        children = list(folder.iterdir())[:MAX_ENTRIES]
+        return any(_EVENTS.match(p.name) for p in children) or any(
+            _EVENTS.match(q.name) for p in children if p.is_dir() for q in p.iterdir())
+    except OSError:
+        return False
 
 
 def _lightning_csv(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
