@@ -144,3 +144,8 @@ def test_the_launch_own_text_log_says_whether_it_resumed(tmp_path: Path, said: s
     run = read_paths([work])
     assert (run.frame.index.tolist() == [20, 40, 60, 80]) is stitched
     assert any("not part of the run judged here" in w.message for w in run.warnings) is not stitched
+
+
+def test_launch_is_refused_for_several_runs(cli: Callable[..., Result]) -> None:
+    result = cli("analyze", FLOWER, "--launch", "1")
+    assert result.code == 2 and "--launch picks a launch of one run; 5 runs were given" in result.err

@@ -110,8 +110,11 @@ def analyze(
     runs = split_runs(paths)
     if len(runs) > 1:  # the sweep mode: one row per run, worst first
         from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
+        from lossdoctor.errors import UsageError
         from lossdoctor.readers import file_groups_reason
 
+        if launch is not None:
+            raise UsageError(f"--launch picks a launch of one run; {len(runs)} runs were given", field="launch")
         reason = file_groups_reason(paths)
         if reason is not None:
             typer.echo(f"lossdoctor: {reason}", err=True)
