@@ -114,7 +114,8 @@ def analyze(
         from lossdoctor.readers import file_groups_reason
 
         if launch is not None:
-            raise UsageError(f"--launch picks a launch of one run; {len(runs)} runs were given", field="launch")
+            raise UsageError(f"--launch picks a launch of one run; {len(runs)} runs were given",
+                             field="launch")
         reason = file_groups_reason(paths)
         if reason is not None:
             typer.echo(f"lossdoctor: {reason}", err=True)
