@@ -202,3 +202,9 @@ def test_the_walk_is_bounded_and_says_where_it_stopped(tmp_path: Path) -> None:
     result = discover(tmp_path)
     assert result.runs == []
     assert [s.reason for s in result.skipped] == ["not searched: deeper than 32 folders"]
+
+
+def test_folders_and_loose_files_given_together_are_a_sweep(tmp_path: Path) -> None:
+    loose = REAL / "hf_multi_eval_trainer_state_viz" / "trainer_state.json"
+    runs = split_runs([FLOWER / "resnet50_voc", BYOL / "lightning_logs" / "version_0", loose])
+    assert runs == [[FLOWER / "resnet50_voc"], [BYOL / "lightning_logs" / "version_0"], [loose]]

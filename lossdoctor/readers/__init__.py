@@ -242,8 +242,8 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
 
     Each folder holds the runs `discover` finds in it (launch folders of one work dir, given
     side by side, are one run); a run whose log is broken still is one, so its row can say
-    why. Files are launches of one run only when they are of one format in one run folder:
-    unrelated files (other formats, other work dirs) are runs of their own.
+    why. Files are launches of one run only when `_file_groups` says so: unrelated files (other
+    formats, other work dirs) are runs of their own, and so are folders given beside them.
     """
     for path in paths:
         if not path.exists():
@@ -261,10 +261,7 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     groups = _file_groups(files)
     if len(runs) + len(groups) <= 1:
         return [list(paths)]
-    if files and runs:
-        raise UsageError(f"several runs given ({', '.join(runs)}) together with files "
-                         f"({', '.join(map(str, files))}): give either the runs' folders or one run's files")
-    return list(runs.values()) or list(groups.values())
+    return list(runs.values()) + list(groups.values())  # `analyze logs/*`: folders and loose files alike
 
 
 def _run_paths(run: discover.Found) -> list[Path]:
