@@ -149,3 +149,13 @@ def test_the_launch_own_text_log_says_whether_it_resumed(tmp_path: Path, said: s
 def test_launch_is_refused_for_several_runs(cli: Callable[..., Result]) -> None:
     result = cli("analyze", FLOWER, "--launch", "1")
     assert result.code == 2 and "--launch picks a launch of one run; 5 runs were given" in result.err
+
+
+def test_a_launch_killed_before_its_first_line_is_left_out_and_named(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    first = launch(work, "20240101_000000", [10, 20], 1.0)
+    dead = launch(work, "20240102_000000", [30], 1.0)
+    dead.write_text("", encoding="utf-8")  # the resumed job died before it logged anything
+    run = read_paths([work])
+    assert run.files == [str(first)] and run.frame.index.tolist() == [10, 20]
+    assert [(w.file, w.message) for w in run.warnings] == [(str(dead), "launch not read: empty file")]

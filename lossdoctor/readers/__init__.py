@@ -113,8 +113,9 @@ def read_paths(
         plain, names, unread = _detect_launches(plain, input_format)
         plain = [stack.enter_context(unfinished.complete(f, n)) for f, n in zip(plain, names, strict=True)]
         reads = _read_all(plain, names, tag, unread)
-    run = launches.build_chosen(reads, [str(file) for file in files], "+".join(dict.fromkeys(names)), aliases,
-                                launch)
+    left_out = {warning.file for warning in unread}
+    read_files = [str(file.original) for file in plain if str(file.original) not in left_out]
+    run = launches.build_chosen(reads, read_files, "+".join(dict.fromkeys(names)), aliases, launch)
     run.warnings.extend(unread + notes)
     return run
 
