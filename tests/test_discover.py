@@ -208,3 +208,11 @@ def test_folders_and_loose_files_given_together_are_a_sweep(tmp_path: Path) -> N
     loose = REAL / "hf_multi_eval_trainer_state_viz" / "trainer_state.json"
     runs = split_runs([FLOWER / "resnet50_voc", BYOL / "lightning_logs" / "version_0", loose])
     assert runs == [[FLOWER / "resnet50_voc"], [BYOL / "lightning_logs" / "version_0"], [loose]]
+
+
+def test_an_mlflow_run_is_named_by_its_meta(tmp_path: Path) -> None:
+    run = tmp_path / "mlruns" / "3" / "f00d"
+    (run / "metrics").mkdir(parents=True)
+    (run / "meta.yaml").write_text("run_id: f00d\nrun_name: bright-owl-7\n", encoding="utf-8")
+    (run / "metrics" / "loss").write_text("1 2.0 1\n2 1.0 2\n", encoding="utf-8")
+    assert found(tmp_path) == [("mlruns/3/f00d", "MLflow run 'bright-owl-7'")]

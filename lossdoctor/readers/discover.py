@@ -167,7 +167,8 @@ def _mlflow(folder: Path, dirs: list[Path], files: list[Path], found: Discovery)
 
     if not mlflow.is_run(folder):
         return False
-    found.runs.append(Found(folder, "MLflow run", (folder,)))
+    name = mlflow.run_name(folder)
+    found.runs.append(Found(folder, f"MLflow run {name!r}" if name else "MLflow run", (folder,)))
     return True
 
 
@@ -211,6 +212,9 @@ def _lightning_csv(folder: Path, dirs: list[Path], files: list[Path], found: Dis
     metrics = folder / "metrics.csv"
     if metrics.is_file():
         found.runs.append(Found(folder, "Lightning CSVLogger", (metrics,)))
+        if any(_EVENTS.match(f.name) for f in files):
+            found.skipped.append(Skipped(folder, "event files beside metrics.csv: the same logging, "
+                                         "metrics.csv is read"))
         return True
     if not any(_EVENTS.match(f.name) for f in files) and not dirs:
         names = ", ".join(f.name for f in files) or "nothing"

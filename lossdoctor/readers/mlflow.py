@@ -10,6 +10,7 @@ line, as the other readers do.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from lossdoctor.errors import InputError
@@ -19,6 +20,8 @@ from lossdoctor.readers.unfinished import CUT
 
 NAME = "mlflow"
 MAX_METRIC_FILES = 5000
+_RUN_NAME = re.compile(r"^run_name: *(.*)$", re.MULTILINE)
+_WHOLE = re.compile(r"\A(.+)", re.DOTALL)
 NO_METRICS = ("no metrics: expected an MLflow run folder with metrics/<name> files of "
               "'timestamp value step' lines")
 
@@ -31,6 +34,19 @@ def sniff(head: bytes) -> bool:
 def is_run(folder: Path) -> bool:
     """An MLflow file-store run folder: `metrics/` beside `meta.yaml`."""
     return (folder / "metrics").is_dir() and (folder / "meta.yaml").is_file()
+
+
+def run_name(folder: Path) -> str | None:
+    """The run's name from its `meta.yaml` (`run_name:`), or its `tags/mlflow.runName`; None when unnamed."""
+    for file, pattern in ((folder / "meta.yaml", _RUN_NAME), (folder / "tags" / "mlflow.runName", _WHOLE)):
+        try:
+            with file.open("r", encoding="utf-8", errors="replace") as handle:
+                match = pattern.search(handle.read(65536))
+        except OSError:
+            continue
+        if match and match.group(1).strip().strip("'\""):
+            return match.group(1).strip().strip("'\"")
+    return None
 
 
 def read(path: Path) -> FileRead:
