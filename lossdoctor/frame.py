@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lossdoctor import aliases as alias_table
 from lossdoctor.model import ReadWarning, RunData, Segment
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def build_run(reads: Sequence[FileRead], fmt: str, aliases: Mapping[str, str] | 
     import numpy as np
     import pandas as pd
 
+    aliases = alias_table.for_run((str(c) for read in reads for c in read.rows.columns), aliases)
     run = RunData(frame=pd.DataFrame(), files=[read.file for read in reads], format=fmt)
     named = [_name_columns(read, run, aliases) for read in reads]
     for read in reads:

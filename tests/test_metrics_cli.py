@@ -32,11 +32,11 @@ def test_json_document(capsys: pytest.CaptureFixture[str]) -> None:
 def test_rules_that_cannot_run_say_what_they_need(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "run-exp-tag-loss_dbg_grad_flow.csv"
     path.write_bytes(b"Wall time,Step,Value\r\n" + b"".join(b"1.7e9,%d,0.0\r\n" % s for s in range(1, 30)))
-    loss = tmp_path / "run-exp-tag-train_loss.csv"
+    loss = tmp_path / "run-exp-tag-total_loss.csv"
     loss.write_bytes(b"Wall time,Step,Value\r\n" + b"".join(b"1.7e9,%d,1.5\r\n" % s for s in range(1, 30)))
     doc = metrics_json(capsys, str(tmp_path))
     assert doc["format"] == "tb-csv" and len(doc["files"]) == 2  # type: ignore[arg-type]
-    assert {m["name"]: m["spellings"] for m in doc["metrics"]} == {"train_loss": ["train_loss"]}  # type: ignore[union-attr]
+    assert {m["name"]: m["spellings"] for m in doc["metrics"]} == {"total_loss": ["total_loss"]}  # type: ignore[union-attr]
     assert doc["shadow_only"] == [{"metric": "dbg/grad_flow", "shadow": "loss_dbg_grad_flow"}]
     rules = {r["rule"]: r for r in doc["rules"]}  # type: ignore[union-attr]
     assert rules["grad-flow-dead"]["status"] == "needs"

@@ -53,7 +53,7 @@ def warning_at(run: RunData, line: int) -> ReadWarning:
 def test_formats_lists_the_readers_most_specific_first() -> None:
     order = [name for name in FORMATS if name != "tfevents"]
     assert order == ["hf-trainer-state", "tb-json", "tb-csv", "mmcv-json", "mmengine-scalars",
-                     "mmengine-text", "mmcv-text", "json", "csv", "jsonl"]
+                     "mmengine-text", "mmcv-text", "json", "csv", "jsonl", "mlflow"]
 
 
 def test_unknown_format_is_a_usage_error_listing_known_ones(tmp_path: Path) -> None:
@@ -358,10 +358,19 @@ def test_text_log_without_train_lines(tmp_path: Path) -> None:
 
 
 def test_text_log_steps_going_back_is_a_resume(tmp_path: Path) -> None:
-    lines = [TEXT_LINE.format(i=i, loss="1.0000") for i in (20, 40)] + [TEXT_LINE.format(i=20, loss="2.0000")]
+    lines = [TEXT_LINE.format(i=i, loss="1.0000") for i in (20, 40, 60)]
+    lines.append(TEXT_LINE.format(i=40, loss="2.0000"))
     run = read_paths([write(tmp_path / "x.log", lines)])
-    assert run.frame["loss"].tolist() == [2.0, 1.0]
-    assert warning_at(run, 3).message.startswith("steps go back from 40 to 20")
+    assert run.frame["loss"].tolist() == [1.0, 2.0, 1.0]
+    assert warning_at(run, 4).message.startswith("steps go back from 60 to 40")
+
+
+def test_text_log_starting_again_at_its_first_step_is_a_new_run(tmp_path: Path) -> None:
+    lines = [TEXT_LINE.format(i=i, loss=loss) for i, loss in ((20, "1.0000"), (40, "1.0000"), (20, "2.0000"),
+                                                               (40, "2.0000"))]
+    run = read_paths([write(tmp_path / "x.log", lines)])
+    assert run.frame["loss"].tolist() == [2.0, 2.0]
+    assert warning_at(run, 1).message.startswith("launch 1 of 2: steps 20–40, 2 points, ended at loss 1")
 
 
 # --- jsonl --------------------------------------------------------------------------------------

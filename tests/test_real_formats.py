@@ -48,7 +48,7 @@ def test_hf_trainer_state() -> None:
     run = read_paths([SHARED / "hf_trainer_state" / "whisper_large_v2_ja_trainer_state.json"])
     assert run.frame.index[0] == 25 and run.frame.index[-1] == 5000 and len(run.frame) == 200
     assert run.frame.index.is_unique
-    assert run.frame.loc[25, "learning_rate"] == 4.6000000000000004e-07
+    assert run.frame.loc[25, "lr"] == 4.6000000000000004e-07 and run.spellings["lr"] == ["learning_rate"]
     assert run.frame.loc[5000, "loss"] == 0.0002
     assert run.frame.loc[5000, "eval_wer"] == pytest.approx(0.7449365679946583)  # merged with the train entry
     assert run.frame["eval_loss"].notna().sum() == 5
@@ -63,13 +63,14 @@ def test_lightning_diverged_gan_keeps_every_nan() -> None:
     assert run.frame.loc[0, "train_disc_loss"] == pytest.approx(1.6226933508321501e24)
     assert len(run.nan_steps["train_gen_loss"]) == 320
     assert len(run.nan_steps["train_disc_loss"]) == 319
-    assert run.warnings == []
+    assert [w.message.split(":")[0] for w in run.warnings] == [
+        "no `loss`; `train_disc_loss`, `train_gen_loss` are there"]
 
 
 def test_lightning_crlf_sparse_rows_sharing_a_step() -> None:
     run = read_paths([SHARED / "lightning_csv" / "slm_training_crlf_val_metrics.csv"])
     assert run.frame.index.is_unique and run.frame.index[0] == 49 and run.frame.index[-1] == 140739
-    assert run.frame.loc[49, "train_loss_step"] == pytest.approx(7.628580570220947)
+    assert run.frame.loc[49, "loss"] == pytest.approx(7.628580570220947)  # found as train_loss_step
     row = run.frame.loc[14073]  # a val-only row and an epoch-summary row, merged
     assert not np.isnan(row["val_loss"]) and not np.isnan(row["train_loss_epoch"])
     assert "epoch" in run.frame.columns and "step" not in run.frame.columns
@@ -93,13 +94,15 @@ def test_mmcv_json_and_text_are_the_same_run() -> None:
 @pytest.mark.parametrize("name", ["tb_csv/run-.-tag-loss_aocr_restarted.csv",
                                   "tb_json/run-.-tag-loss_aocr_restarted.json"])
 def test_tb_export_with_restarts_and_sampling(name: str) -> None:
-    run = read_paths([SHARED / name])
-    assert run.spellings == {"loss_aocr_restarted": ["loss_aocr_restarted"]}
-    assert [(s.first, s.last) for s in run.segments][:2] == [(43, 95), (68, 2454)]
-    assert len(run.segments) == 4
-    assert run.frame.index.is_unique and run.frame.index[-1] == 28094
-    assert run.frame.loc[43, "loss_aocr_restarted"] in (2.8416740894317627, np.float32(2.8416740894317627))
-    assert any(w.line is None and "sampled export" in w.message for w in run.warnings)
+    first = read_paths([SHARED / name], launch=1)  # 95 -> 68 is a resume; 2454 -> 41 and 28094 -> 36 restarts
+    assert first.spellings == {"loss_aocr_restarted": ["loss_aocr_restarted"]}
+    assert [(s.first, s.last) for s in first.segments] == [(43, 95), (68, 2454)]
+    assert first.frame.index.is_unique and first.frame.index[-1] == 2454
+    assert first.frame.loc[43, "loss_aocr_restarted"] in (2.8416740894317627, np.float32(2.8416740894317627))
+    latest = read_paths([SHARED / name])
+    assert [(s.first, s.last) for s in latest.segments] == [(36, 17376)]
+    assert sum("not part of the run judged here" in w.message for w in latest.warnings) == 2
+    assert any(w.line is None and "sampled export" in w.message for w in latest.warnings)
 
 
 def test_tb_csv_and_json_exports_agree() -> None:

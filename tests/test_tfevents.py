@@ -119,10 +119,8 @@ def test_a_logdir_of_several_event_files_is_one_run_in_launch_order(tmp_path: Pa
     logdir = tmp_path / "logdir"
     write_event_file(logdir, small_frame(range(30, 50, 10)), suffix=".b")  # resumed at step 30
     write_event_file(logdir, small_frame(range(10, 40, 10)), suffix=".a")
-    files = sorted(logdir.iterdir())
-    late, early = (logdir / f"events.out.tfevents.200.host.1.{n}" for n in ("b", "a"))
-    files[1].rename(late)
-    files[0].rename(early)
+    (late,) = logdir.glob("*.b")  # by suffix: the writer's counter in the name sorts 10 before 9
+    (early,) = logdir.glob("*.a")
     late.rename(logdir / "events.out.tfevents.200.host.1.1")
     early.rename(logdir / "events.out.tfevents.100.host.1.0")
     run = read_paths([logdir])

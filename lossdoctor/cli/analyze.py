@@ -26,6 +26,22 @@ class Lang(str, Enum):
     zh = "zh"
 
 
+MAX_SKIPPED_SAID = 10
+
+
+def _say_skipped(paths: list[Path]) -> None:
+    """What a sweep's folders held that is not a run, on stderr (`lossdoctor metrics DIR` lists it all)."""
+    from lossdoctor.readers.discover import discover
+
+    skipped = [item for path in paths if path.is_dir() for item in discover(path).skipped]
+    for item in skipped[:MAX_SKIPPED_SAID]:
+        line = f"lossdoctor: skipped {item.path}: {item.reason}"
+        typer.echo("".join(ch if ch.isprintable() else "?" for ch in line), err=True)
+    if len(skipped) > MAX_SKIPPED_SAID:
+        typer.echo(f"lossdoctor: {len(skipped) - MAX_SKIPPED_SAID} more skipped (`lossdoctor metrics DIR` "
+                   "lists them)", err=True)
+
+
 @app.command()
 def analyze(
     paths: list[Path] = typer.Argument(
@@ -55,6 +71,10 @@ def analyze(
     ),
     tag: str | None = typer.Option(
         None, "--tag", help="The metric of a TensorBoard export whose file name carries no tag."
+    ),
+    launch: int | None = typer.Option(
+        None, "--launch", min=1,
+        help="Judge launch N of a log whose launches restart from the first step (default: the latest).",
     ),
     rule_files: list[Path] = typer.Option(
         [], "--rules", "-r", help="A rule file layered on the default pack. Repeatable."
@@ -93,6 +113,16 @@ def analyze(
     runs = split_runs(paths)
     if len(runs) > 1:  # the sweep mode: one row per run, worst first
         from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
+        from lossdoctor.errors import UsageError
+        from lossdoctor.readers import file_groups_reason
+
+        if launch is not None:
+            raise UsageError(f"--launch picks a launch of one run; {len(runs)} runs were given",
+                             field="launch")
+        reason = file_groups_reason(paths)
+        if reason is not None:
+            typer.echo(f"lossdoctor: {reason}", err=True)
+        _say_skipped(paths)
 
         refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(
@@ -107,7 +137,8 @@ def analyze(
     # Parse the log while the engine (pandas) is imported: pyarrow parses without the GIL,
     # so a big log costs max(read, imports) instead of their sum.
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lossdoctor-read")
-    reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag)
+    reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag,
+                           launch=launch)
     reader.shutdown(wait=False)
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out

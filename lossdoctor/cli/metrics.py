@@ -50,15 +50,71 @@ def metrics(
     from lossdoctor.readers import read_paths
 
     config = load_config(config_path, Path.cwd())
+    tree = runs_tree(paths)
+    if tree is not None and len(tree["runs"]) != 1:  # several runs (or none): the tree is the answer
+        _emit({"schema": SCHEMA, **tree}, fmt, lambda doc: render_tree(doc))
+        return 0 if tree["runs"] else 2
     run = read_paths(paths, input_format=input_format, aliases=config.aliases, tag=tag)
     summary = describe(run)
+    if tree is not None:
+        summary.update(tree)
+    _emit(summary, fmt, render)
+    return 0
+
+
+def _emit(document: dict[str, Any], fmt: str, terminal: Any) -> None:
     if fmt == "json":
         import json
 
-        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        render(summary)
-    return 0
+        terminal(document)
+
+
+def runs_tree(paths: list[Path]) -> dict[str, Any] | None:
+    """For one folder: the runs found in it and what was skipped, as `discover` walked it."""
+    if len(paths) != 1 or not paths[0].is_dir():
+        return None
+    from lossdoctor.readers.discover import discover
+
+    root = paths[0]
+    found = discover(root)
+
+    def rel(path: Path) -> str:
+        return "." if path == root else str(path.relative_to(root))
+
+    return {
+        "root": str(root),
+        "runs": [{"path": rel(r.path), "kind": r.kind, "reads": [rel(p) for p in r.inputs]}
+                 for r in found.runs],
+        "skipped": [{"path": rel(s.path), "reason": s.reason} for s in found.skipped],
+    }
+
+
+def render_tree(document: dict[str, Any]) -> None:
+    """The runs found under a folder as a tree of paths, then what was skipped and why."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    def shown(text: str) -> str:  # a file name can hold escape sequences: never let them reach the terminal
+        return escape("".join(ch if ch.isprintable() else "?" for ch in text))
+
+    console = Console()
+    count = len(document["runs"])
+    tree = Tree(shown(f"{document['root']}: {count} run{'s' if count != 1 else ''} found"))
+    for run in document["runs"]:
+        tree.add(shown(f"{run['path']}  ({run['kind']})"))
+    if document["skipped"]:
+        skipped = tree.add("skipped")
+        for item in document["skipped"]:
+            skipped.add(shown(f"{item['path']}: {item['reason']}"), style="yellow")
+    console.print(tree, highlight=False)
+    if count > 1:
+        console.print("`lossdoctor analyze` on this folder judges each run (the sweep mode); "
+                      "`lossdoctor metrics RUN` shows one run's metrics.", markup=False, highlight=False)
+    elif not count:
+        console.print("no run found: nothing here is a training log lossdoctor reads", markup=False)
 
 
 def describe(run: RunData) -> dict[str, Any]:
@@ -153,6 +209,8 @@ def render(summary: dict[str, Any]) -> None:
     """The summary as rich tables on the terminal; every name from the log printed as text."""
     from io import StringIO
 
+    if "runs" in summary:
+        render_tree(summary)
     from rich.console import Console
     from rich.text import Text
 

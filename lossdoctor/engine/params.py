@@ -18,7 +18,15 @@ from lossdoctor.model import Param, ReadWarning, RunData
 
 ALPHA_SERIES = ("dino_alpha", "alpha")
 WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)
-KL_WEIGHT_KEYS = ("kl_weight", "beta", "kl_beta", "loss_kl_weight", "lambda_kl")
+# Keys that name the KL term's weight (README "Run parameters"). A bare `beta` is not one: QualityFocalLoss'
+# beta=2.0 and KLDiscretLoss' beta=10.0 (a temperature) are not a KL weight.
+KL_WEIGHT_KEYS = ("kl_weight", "kl_beta", "beta_kl", "loss_kl_weight", "kl_loss_weight", "lambda_kl",
+                  "kl_lambda", "kl_coef", "kl_coeff", "weight_kl", "w_kl")
+# ... or `loss_weight` inside a loss config under one of these keys (`loss_kl=dict(loss_weight=0.1)`).
+KL_LOSS_KEYS = ("loss_kl", "kl_loss")
+# ... or these exact paths: the β of a β-VAE as the model's own top-level `beta` (the guide's generator),
+# never a `beta` nested in a head or a loss.
+KL_WEIGHT_PATHS = ("model.beta",)
 
 
 def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
@@ -43,7 +51,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
             params["warmup_steps"] = found
     if "kl_weight" not in params:
         for path, value in _walk(run.config):
-            if path.split(".")[-1] in KL_WEIGHT_KEYS and isinstance(value, int | float):
+            if is_kl_weight(path) and isinstance(value, int | float) and not isinstance(value, bool):
                 params["kl_weight"] = Param(float(value), f"{source} {path}")
                 break
     if "smoothing" not in params:
@@ -67,6 +75,13 @@ def _smoothing(run: RunData, source: str) -> Param | None:
     if warning not in run.warnings:
         run.warnings.append(warning)
     return None
+
+
+def is_kl_weight(path: str) -> bool:
+    """A config key (dotted path) that names the weight of the KL term."""
+    parts = path.split(".")
+    return path in KL_WEIGHT_PATHS or parts[-1] in KL_WEIGHT_KEYS or (
+        len(parts) > 1 and parts[-1] == "loss_weight" and parts[-2] in KL_LOSS_KEYS)
 
 
 def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:

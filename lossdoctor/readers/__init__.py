@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError, UsageError
+from lossdoctor.model import ReadWarning
 from lossdoctor.readers import (
     csv,
+    discover,
     gzipped,
     hf_trainer_state,
     json,
     jsonl,
+    launches,
+    mlflow,
     mmcv_json,
     mmcv_text,
     mmengine_scalars,
@@ -30,6 +34,7 @@ from lossdoctor.readers import (
     tb_export,
     tb_json,
     tfevents,
+    unfinished,
 )
 from lossdoctor.readers.base import Reader, looks_binary, read_head
 
@@ -50,6 +55,7 @@ READERS: dict[str, Reader] = {
     json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
     csv.NAME: csv,
     jsonl.NAME: jsonl,
+    mlflow.NAME: mlflow,  # a folder, never sniffed: found by its layout (`_detect`)
 }
 # Formats holding one tag per file: a folder (or several files) of them is joined into runs by tb_export.
 TB_EXPORTS: dict[str, tb_export.PointsReader] = {
@@ -58,6 +64,8 @@ TB_EXPORTS: dict[str, tb_export.PointsReader] = {
 }
 FORMATS: tuple[str, ...] = tuple(READERS)
 _LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
+MAX_SKIP_NOTES = 10
+_MMCV_LAUNCH = re.compile(r"\d{8}_\d{6}\.log(\.json)?")
 
 
 def known_formats() -> str:
@@ -86,36 +94,73 @@ def read_paths(
     input_format: str | None = None,
     aliases: Mapping[str, str] | None = None,
     tag: str | None = None,
+    launch: int | None = None,
 ) -> RunData:
     """Read one run from files (launches, in the order given) and/or one MMEngine work dir.
 
     `tag` names the metric of a TensorBoard export whose file name carries only the run.
+    Launches that start again from the first step are runs of their own (`launches`): the
+    latest is read, or the 1-based `launch` asked for.
     """
     if input_format is not None and input_format not in READERS:
         raise UsageError(f'unknown input format "{input_format}": known formats are {known_formats()}',
                          field="input-format")
     if not paths:
         raise UsageError("no log given: pass a file or an MMEngine work dir")
-    files = expand_paths([Path(p) for p in paths])
+    files, notes = _expand([Path(p) for p in paths])
     with ExitStack() as stack:
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
-        names = [input_format or _detect(file) for file in plain]
-        reads = _read_all(plain, names, tag)
-    from lossdoctor.frame import build_run
-
-    run = build_run(reads, "+".join(dict.fromkeys(names)), aliases)
-    run.files = [str(file) for file in files]
+        plain, names, unread = _detect_launches(plain, input_format)
+        plain = [stack.enter_context(unfinished.complete(f, n)) for f, n in zip(plain, names, strict=True)]
+        reads = _read_all(plain, names, tag, unread)
+    left_out = {warning.file for warning in unread}
+    read_files = [str(file.original) for file in plain if str(file.original) not in left_out]
+    run = launches.build_chosen(reads, read_files, "+".join(dict.fromkeys(names)), aliases, launch)
+    run.warnings.extend(unread + notes)
     return run
 
 
 def _detect(file: gzipped.Plain) -> str:
+    if file.path.is_dir() and mlflow.is_run(file.path):
+        return mlflow.NAME
     with gzipped.named_errors(file):
         return detect(file.path)
 
 
-def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> list[FileRead]:
-    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run."""
+def _detect_launches(
+    files: list[gzipped.Plain], forced: str | None
+) -> tuple[list[gzipped.Plain], list[str], list[ReadWarning]]:
+    """The format of each launch. Among several launches, one that holds no log (a launch killed before its
+    first line) is left out with a warning naming it; alone, or when none is readable, its error stands."""
+    kept: list[gzipped.Plain] = []
+    names: list[str] = []
+    unread: list[ReadWarning] = []
+    for file in files:
+        try:
+            names.append(forced or _detect(file))
+        except InputError as exc:
+            if len(files) == 1:
+                raise
+            unread.append(_launch_not_read(exc, file))
+            continue
+        kept.append(file)
+    if not kept:
+        return [files[0]], [forced or _detect(files[0])], []
+    return kept, names, unread
+
+
+def _launch_not_read(exc: InputError, file: gzipped.Plain) -> ReadWarning:
+    return ReadWarning(str(file.original), exc.line, f"launch not read: {exc.message}")
+
+
+def _read_all(
+    files: list[gzipped.Plain], names: list[str], tag: str | None, unread: list[ReadWarning] | None = None
+) -> list[FileRead]:
+    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run.
+    Among several launches, one with nothing to read is left out into `unread` (all of them: the first
+    error stands)."""
     reads: list[FileRead] = []
+    first_error: InputError | None = None
     exports = [(file, name) for file, name in zip(files, names, strict=True) if name in TB_EXPORTS]
     for file, name in zip(files, names, strict=True):
         if name in TB_EXPORTS:
@@ -123,13 +168,26 @@ def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> 
                 readers = [TB_EXPORTS[n] for _, n in exports]
                 reads.extend(tb_export.read_exports([f for f, _ in exports], readers, tag))
             continue
-        with gzipped.named_errors(file):
-            reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+        try:
+            with gzipped.named_errors(file):
+                reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+        except InputError as exc:
+            if len(files) == 1 or unread is None:
+                raise
+            first_error = first_error or exc
+            unread.append(_launch_not_read(exc, file))
+    if not reads and first_error is not None:
+        raise first_error
     return reads
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; a folder becomes its launches' files. Several runs is the sweep mode: refused."""
+    """Files as given; a folder becomes its run's files (`discover`). Several runs (a sweep): refused."""
+    return _expand(paths)[0]
+
+
+def _expand(paths: list[Path]) -> tuple[list[Path], list[ReadWarning]]:
+    """`expand_paths`, and a note for each thing a folder's walk skipped."""
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
@@ -138,8 +196,39 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     if len(runs) > 1:
         raise _sweep(list(runs))
     files: list[Path] = []
+    notes: list[ReadWarning] = []
     for path in paths:
-        files.extend(_work_dir_files(path) if path.is_dir() else [path])
+        files.extend(_folder_files(path, notes) if path.is_dir() else [path])
+    return files, notes
+
+
+def _folder_files(folder: Path, notes: list[ReadWarning]) -> list[Path]:
+    """The files of the one run a folder holds (an MLflow run is read as its folder); `notes` gets what
+    the walk skipped."""
+    if mlflow.is_run(folder):
+        return [folder]
+    mmcv = discover.mmcv_launches(folder)
+    if mmcv:
+        return mmcv
+    if _launch_file(folder) is not None:
+        return _work_dir_files(folder)
+    found = discover.discover(folder)
+    if len(found.runs) > 1:
+        raise _sweep([str(run.path) for run in found.runs])
+    if not found.runs:
+        skipped = "; ".join(f"{s.path.name or s.path}: {s.reason}" for s in found.skipped[:3])
+        raise InputError("nothing readable: expected an MMEngine work dir (<timestamp>/vis_data/scalars.json "
+                         "or <timestamp>/<timestamp>.log), a TensorBoard logdir, a Lightning, HF Trainer or "
+                         f"MLflow run, or a log file (known formats: {known_formats()})"
+                         + (f" (skipped: {skipped})" if skipped else ""), file=str(folder))
+    notes.extend(ReadWarning(str(item.path), None, f"skipped: {item.reason}")
+                 for item in found.skipped[:MAX_SKIP_NOTES])
+    if len(found.skipped) > MAX_SKIP_NOTES:
+        notes.append(ReadWarning(str(folder), None, f"{len(found.skipped) - MAX_SKIP_NOTES} more skipped "
+                                 "(`lossdoctor metrics` lists them)"))
+    files: list[Path] = []
+    for path in found.runs[0].inputs:
+        files.extend(_work_dir_files(path) if path.is_dir() and not mlflow.is_run(path) else [path])
     return files
 
 
@@ -152,37 +241,88 @@ def _sweep(runs: list[str]) -> UsageError:
 def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     """The runs among `paths`, each as the paths `read_paths` takes for it (the sweep mode's input).
 
-    Files are launches of one run; each folder is one run, and a folder holding several
-    work dirs is that many runs. A subfolder with no log at all is not a run (a `plots/`
-    beside the work dirs); a run whose log is broken still is, so its row can say why.
+    Each folder holds the runs `discover` finds in it (launch folders of one work dir, given
+    side by side, are one run); a run whose log is broken still is one, so its row can say
+    why. Files are launches of one run only when `_file_groups` says so: unrelated files (other
+    formats, other work dirs) are runs of their own, and so are folders given beside them.
     """
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
-    folders = [path for path in paths if path.is_dir()]
     runs: dict[str, list[Path]] = {}
-    for folder in folders:
-        for run in _runs_in(folder):  # two launch folders of one work dir, given side by side, are one run
-            launch = _LAUNCH_NAME.fullmatch(run.name) is not None and _launch_file(run) is not None
-            runs.setdefault(str(run.parent if launch else run), []).append(run)
+    for folder in (path for path in paths if path.is_dir()):
+        if mlflow.is_run(folder) or discover.mmcv_launches(folder) or _launch_file(folder) is not None:
+            key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
+            runs.setdefault(str(key), []).append(folder)
+            continue
+        for run in discover.discover(folder).runs:
+            launch = run.kind == "MMEngine launch" and _LAUNCH_NAME.fullmatch(run.path.name) is not None
+            runs.setdefault(str(run.path.parent if launch else run.path), []).extend(_run_paths(run))
     files = [path for path in paths if not path.is_dir()]
-    if len(runs) <= 1:
+    groups = _file_groups(files)
+    if len(runs) + len(groups) <= 1:
         return [list(paths)]
-    if files:
-        raise UsageError(f"several runs given ({', '.join(runs)}) together with files "
-                         f"({', '.join(map(str, files))}): give either the runs' folders or one run's files")
-    return list(runs.values())
+    return list(runs.values()) + list(groups.values())  # `analyze logs/*`: folders and loose files alike
 
 
-def _runs_in(folder: Path) -> list[Path]:
-    """`folder` itself when it is one run (a launch, a work dir, a logdir), else the work dirs it holds."""
-    if _launch_file(folder) is not None:
-        return [folder]
-    subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
-    if any(_launch_file(p) is not None for p in subfolders):
-        return [folder]
-    work_dirs = [p for p in subfolders if any(_launch_file(q) for q in p.iterdir() if q.is_dir())]
-    return work_dirs if len(work_dirs) > 1 else [folder]
+def _run_paths(run: discover.Found) -> list[Path]:
+    """What `read_paths` takes for a found run: its folder (the row's name), or its files when the folder
+    also holds other runs (a TensorBoard run with run subfolders, a folder of loose logs)."""
+    if run.path.is_dir() and not any(p.is_dir() for p in run.path.iterdir()):
+        return [run.path]
+    if run.path.is_dir() and not run.kind.startswith("TensorBoard"):
+        return [run.path]
+    return list(run.inputs)
+
+
+def file_groups_reason(paths: Sequence[Path]) -> str | None:
+    """Why files given together are several runs, or None when they are (the launches of) one."""
+    files = [path for path in paths if path.is_file()]
+    groups = _file_groups(files)
+    if len(groups) <= 1:
+        return None
+    formats = sorted({family for family, _ in groups})
+    why = [f"{len(formats)} formats ({', '.join(formats)})"] if len(formats) > 1 else []
+    if len(groups) > len(formats):
+        why.append("logs of different runs: only event files of one logdir, TensorBoard exports of one "
+                   "folder or the launch logs of one MMEngine work dir are stitched")
+    return (f"the {len(files)} files given are not launches of one run ({' and '.join(why)}): "
+            f"judged as {len(groups)} runs, one row each")
+
+
+def _file_groups(files: list[Path]) -> dict[tuple[str, str], list[Path]]:
+    """Files grouped into runs: a run's launches are event files of one logdir, TensorBoard exports of one
+    folder, or the logs of one MMEngine work dir's launch folders; any other file is a run of its own
+    (two CSVs side by side in `logs/` are two runs, not a resume)."""
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for file in files:
+        try:
+            fmt = detect(file)
+        except InputError:
+            fmt = "unreadable"  # its own row, which says why
+        if fmt in TB_EXPORTS:
+            key = ("tb-export", str(file.parent))
+        elif fmt == tfevents.NAME or _in_launch_folder(file) or _MMCV_LAUNCH.fullmatch(file.name):
+            key = (fmt, str(_run_folder(file)))
+        else:
+            key = (fmt, str(file))
+        groups.setdefault(key, []).append(file)
+    return groups
+
+
+def _in_launch_folder(file: Path) -> bool:
+    parent = file.parent.parent if file.parent.name == "vis_data" else file.parent
+    return _LAUNCH_NAME.fullmatch(parent.name) is not None
+
+
+def _run_folder(file: Path) -> Path:
+    """The folder of the run a file belongs to: the work dir for an MMEngine launch's files."""
+    parent = file.parent
+    if parent.name == "vis_data":
+        parent = parent.parent
+    if _LAUNCH_NAME.fullmatch(parent.name):
+        return parent.parent
+    return parent
 
 
 def _launch_file(folder: Path) -> Path | None:

@@ -9,6 +9,7 @@ the launch's text log; the log's values are never read when the JSON is there.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from lossdoctor.trainconfig import read_config
 NAME = "mmengine-scalars"
 # Keys MMEngine's LogProcessor writes on every train line, beside `step`.
 MMENGINE_KEYS = ("iter", "epoch", "lr", "base_lr", "data_time", "time", "memory", "grad_norm")
+_TIMESTAMP = re.compile(r"\d{8}_\d{6}")
 NO_TRAIN_LINES = 'no training lines: expected MMEngine scalars.json lines with a "step" key'
 
 
@@ -55,7 +57,10 @@ def read(path: Path) -> FileRead:
 
 
 def find_config(path: Path) -> tuple[dict[str, Any], str | None, list[ReadWarning]]:
-    """The training config for a scalars file: `config.py` beside it, else the launch's text log header."""
+    """The training config of this launch only: `config.py` beside the file, else the config printed at the
+    top of the launch's own text log (`<ts>/<ts>.log` for `<ts>/vis_data/`, or the log sharing the file's
+    timestamp name). Any other log in the folder is another launch or another run: its config is not this
+    run's (an unrelated log once lent its `beta` and `window_size` to a D-FINE run beside it)."""
     beside = path.parent / "config.py"
     if beside.is_file():
         try:
@@ -63,9 +68,21 @@ def find_config(path: Path) -> tuple[dict[str, Any], str | None, list[ReadWarnin
         except InputError as exc:
             warning = ReadWarning(exc.file or str(beside), exc.line, f"config not read: {exc.message}")
             return {}, None, [warning]
-    launch = path.parent.parent if path.parent.name == "vis_data" else path.parent
-    for log in sorted(launch.glob("*.log")):
+    for log in own_logs(path):
         found = mmengine_text.read_log_config(log)
         if found is not None:
             return found
     return {}, None, []
+
+
+def own_logs(path: Path) -> list[Path]:
+    """The text logs that belong to the launch a vis_data file (or a `<ts>.json` twin) was written by."""
+    candidates = []
+    if path.parent.name == "vis_data":
+        launch = path.parent.parent
+        candidates.append(launch / f"{launch.name}.log")
+    if _TIMESTAMP.fullmatch(path.stem):
+        candidates.append(path.parent / f"{path.stem}.log")
+        if path.parent.name == "vis_data":
+            candidates.append(path.parent.parent / f"{path.stem}.log")
+    return [log for log in dict.fromkeys(candidates) if log.is_file()]

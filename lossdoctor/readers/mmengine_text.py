@@ -28,6 +28,9 @@ PROGRESS = re.compile(
     r"\[\s*(?P<a>\d+)(?:/\s*(?P<a_of>\d+))?\](?:\s*\[\s*(?P<i>\d+)/\s*(?P<n>\d+)\])?(?P<rest>.*)$"
 )
 SKIPPED_KEYS = frozenset({"eta"})
+# Pairs are split on two spaces; mmdet 3.x prints `base_lr: 3.5045e-05 lr: 3.5045e-05` with one, so a single
+# space after a value and before `name: ` also ends a pair (keys holding spaces, `coco/AP (M)`, follow two).
+_PAIR_BREAK = re.compile(r"\s{2,}|(?<=[0-9a-z]) (?=[A-Za-z_][\w./-]*: )")
 NO_TRAIN_LINES = "no training lines: expected MMEngine log lines like 'Iter(train) [ 20/800]  loss: 2.9200'"
 
 
@@ -144,7 +147,7 @@ def _global_step(match: re.Match[str]) -> int | None:
 def _pairs(rest: str, decimals: dict[str, int | None]) -> dict[str, Any]:
     """`lr: 1.0000e-04  loss: 2.9200  coco/AP (M): -1.000000` into floats; non-numbers are skipped."""
     found: dict[str, Any] = {}
-    for pair in re.split(r"\s{2,}", rest.strip()):
+    for pair in _PAIR_BREAK.split(rest.strip()):
         key, sep, text = pair.rpartition(": ")
         key = key.strip()
         if not sep or not key or key in SKIPPED_KEYS:
