@@ -80,6 +80,8 @@ class RunData:
     # the training config found with the log, literals only (read with ast, never run)
     config: dict[str, Any] = field(default_factory=dict)
     config_source: str | None = None
+    # what the index counts: "step" (training steps) or "epoch" (a per-epoch history: Keras, epoch scalars)
+    step_unit: str = "step"
 
 
 @dataclass(frozen=True)

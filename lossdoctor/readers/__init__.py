@@ -105,6 +105,8 @@ def read_paths(
 
     run = build_run(reads, "+".join(dict.fromkeys(names)), aliases)
     run.files = [str(file) for file in files]
+    if reads and all(read.step_unit == "epoch" for read in reads):
+        run.step_unit = "epoch"
     return run
 
 

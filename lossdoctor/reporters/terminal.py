@@ -24,7 +24,7 @@ from rich.text import Text
 
 from lossdoctor.model import SEVERITY_ORDER, Diagnosis, Finding, MetricSummary, Report
 from lossdoctor.reporters.json import log_interval, step_extent
-from lossdoctor.reporters.labels import coverage_word, label, severity_word, verdict_word
+from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 
 SEVERITY_STYLE = {"red": "bold white on red", "warn": "bold black on yellow", "info": "bold white on blue"}
 SEVERITY_TEXT_STYLE = {"red": "bold red", "warn": "yellow", "info": "blue"}
@@ -115,7 +115,7 @@ def _run_summary(report: Report) -> Group:
     extent = step_extent(run.frame)
     facts.add_row(label("steps", lang), Text(f"{extent[0]}–{extent[1]}" if extent else label("none", lang)))
     interval = log_interval(run.frame)
-    facts.add_row(label("interval", lang), Text(label("every_n_steps", lang, n=format_number(interval))
+    facts.add_row(label("interval", lang), Text(every_interval(run.step_unit, interval, format_number(interval), lang)
                                                 if interval is not None else label("unknown", lang)))
     if report.config_source:
         facts.add_row(label("config", lang), Text(report.config_source))

@@ -1,0 +1,68 @@
+"""The epoch as a run's axis: per-epoch histories that log no training step.
+
+Keras' `CSVLogger` writes `epoch,accuracy,loss,val_accuracy,val_loss`; a
+`pd.DataFrame(history.history).to_csv()` keeps only pandas' row index, and with
+`index=False` not even that. In all three the rows are epochs, in order, so the
+epoch column, the row index or, failing both, the row's position is the axis, and
+the report says which (a run read in row order is told so, never silently).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lossdoctor.model import ReadWarning
+
+if TYPE_CHECKING:
+    from lossdoctor.readers.csv import Table
+
+EPOCH_COLUMNS = ("epoch", "Epoch")
+INDEX_COLUMNS = ("", "Unnamed: 0")
+ROW_COLUMN = "\0row"  # the synthetic axis of a history with no index column; never a metric name
+_NAME = re.compile(r"[A-Za-z_][\w./ -]{0,199}")
+ROW_ORDER_NOTE = "no step or epoch column: read as one row per epoch, in file order (the first row is epoch 0)"
+
+
+def is_history(head: bytes, header: list[str]) -> bool:
+    """A header of plain metric names, a loss or accuracy among them, over a row of numbers only.
+
+    Strict on purpose: a JSON line or a text log must never pass for a table.
+    """
+    names = [name for name in header if name not in INDEX_COLUMNS]
+    if not names or not all(_NAME.fullmatch(name) for name in names):
+        return False
+    if not any("loss" in name.lower() or "acc" in name.lower() for name in names):
+        return False
+    lines = head.decode("utf-8", errors="replace").replace("\r", "\n").split("\n")
+    rows = [line for line in lines[1:] if line.strip()]
+    if not rows:
+        return False
+    cells = next(csv.reader([rows[0]]))
+    return len(cells) == len(header) and all(_number(cell) for cell in cells)
+
+
+def _number(cell: str) -> bool:
+    cell = cell.strip()
+    if not cell:
+        return True
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def epoch_column(path: Path, table: Table) -> tuple[str | None, list[ReadWarning]]:
+    """The column that counts epochs (added for row order), and the note saying how it was chosen."""
+    import numpy as np
+
+    found = next((name for name in EPOCH_COLUMNS + INDEX_COLUMNS if name in table.values), None)
+    if found is not None:
+        return found, []
+    if not table.rows or not table.values:
+        return None, []
+    table.values[ROW_COLUMN] = np.arange(table.rows, dtype=np.float64)
+    return ROW_COLUMN, [ReadWarning(str(path), None, ROW_ORDER_NOTE)]

@@ -1,0 +1,67 @@
+"""Per-epoch histories (Keras CSVLogger, `history.history` tables, Lightning epoch rows): read and judged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lossdoctor.engine import analyze, load_default
+from lossdoctor.readers import read_paths
+from lossdoctor.reporters.terminal import render
+
+KERAS = (
+    "epoch,accuracy,loss,val_accuracy,val_loss\n"
+    "0,0.61,1.10,0.66,0.95\n1,0.72,0.80,0.71,0.83\n2,0.78,0.62,0.74,0.76\n3,0.81,0.55,0.75,0.74\n"
+)
+
+
+def test_keras_csvlogger_is_read_with_the_epoch_as_its_axis(tmp_path: Path) -> None:
+    path = tmp_path / "training.log"
+    path.write_text(KERAS)
+    run = read_paths([path])
+    assert run.format == "csv" and list(run.frame.index) == [0, 1, 2, 3]
+    assert run.step_unit == "epoch"
+    assert run.frame.loc[2, "val_loss"] == 0.76
+
+
+def test_keras_csvlogger_forced_csv_is_not_refused_for_want_of_a_step(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(KERAS)
+    assert list(read_paths([path], input_format="csv").frame.index) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r\r\n"])
+def test_windows_line_ends_are_read_as_written(tmp_path: Path, newline: str) -> None:
+    path = tmp_path / "training.log"
+    path.write_bytes(KERAS.replace("\n", newline).encode())
+    run = read_paths([path])
+    assert list(run.frame.index) == [0, 1, 2, 3] and run.frame.loc[3, "loss"] == 0.55
+
+
+def test_a_history_with_no_index_column_is_one_row_per_epoch_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text("loss,accuracy,val_loss,val_accuracy\n1.1,0.6,0.9,0.66\n0.8,0.7,0.8,0.7\n0.6,0.8,0.7,0.7\n")
+    run = read_paths([path])
+    assert list(run.frame.index) == [0, 1, 2] and run.step_unit == "epoch"
+    assert any("one row per epoch" in w.message for w in run.warnings)
+
+
+def test_pandas_index_column_of_a_history_is_the_epoch(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text(",loss,accuracy\n0,1.1,0.6\n1,0.8,0.7\n2,0.6,0.8\n")
+    run = read_paths([path])
+    assert list(run.frame.index) == [0, 1, 2] and list(run.frame.columns) == ["loss", "accuracy"]
+
+
+def test_the_report_says_every_epoch(tmp_path: Path) -> None:
+    path = tmp_path / "training.log"
+    path.write_text(KERAS)
+    text = render(analyze(read_paths([path]), load_default()), width=100)
+    assert "every epoch" in text and "every 1 steps" not in text
+
+
+def test_a_json_line_is_not_taken_for_a_history_table(tmp_path: Path) -> None:
+    path = tmp_path / "log.txt"
+    path.write_text('{"step": 1, "loss": 1.0, "accuracy": 0.5}\n{"step": 2, "loss": 0.9, "accuracy": 0.6}\n')
+    assert read_paths([path]).format != "csv"
