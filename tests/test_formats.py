@@ -305,7 +305,7 @@ def test_gzip_folder_of_tb_exports(tmp_path: Path) -> None:
 
 def test_gzip_error_names_the_users_file(tmp_path: Path) -> None:
     path = tmp_path / "run.csv.gz"
-    path.write_bytes(gzip.compress(b"epoch,loss\n0,1.0\n"))
+    path.write_bytes(gzip.compress(b"step,loss\nfirst,1.0\n"))
     with pytest.raises(InputError) as err:
         read_paths([path], input_format="csv")
     assert err.value.file == str(path)
