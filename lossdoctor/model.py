@@ -172,6 +172,7 @@ class Evaluated:
     # the columns the rule read and its limits on them: the HTML report charts what a rule looked at
     metrics: tuple[str, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
+    judged: int = 0  # logged points the rule could judge (a window's worth of history, in scope)
 
 
 @dataclass(frozen=True)

@@ -65,3 +65,46 @@ def test_a_json_line_is_not_taken_for_a_history_table(tmp_path: Path) -> None:
     path = tmp_path / "log.txt"
     path.write_text('{"step": 1, "loss": 1.0, "accuracy": 0.5}\n{"step": 2, "loss": 0.9, "accuracy": 0.6}\n')
     assert read_paths([path]).format != "csv"
+
+
+def _history(tmp_path: Path, losses: list[float], name: str = "training.log") -> Path:
+    path = tmp_path / name
+    path.write_text("epoch,loss\n" + "".join(f"{e},{v}\n" for e, v in enumerate(losses)))
+    return path
+
+
+def _judge(path: Path) -> tuple[dict[str, str], set[str], dict[str, int]]:
+    report = analyze(read_paths([path]), load_default())
+    reasons = {n.rule: n.reason for n in report.not_evaluated}
+    judged = {e.rule: e.judged for e in report.evaluated}
+    return reasons, {f.rule for f in report.findings}, judged
+
+
+def test_a_50x_spike_at_epoch_15_of_20_is_found(tmp_path: Path) -> None:
+    losses = [2.0 * 0.95**e for e in range(20)]
+    losses[15] *= 50
+    _, fired, _ = _judge(_history(tmp_path, losses))
+    assert "loss-spike" in fired
+
+
+def test_a_spike_rule_with_no_history_to_judge_is_not_evaluated_and_says_why(tmp_path: Path) -> None:
+    reasons, fired, judged = _judge(_history(tmp_path, [2.0, 1.5, 80.0, 1.0]))
+    assert "loss-spike" not in judged and "loss-spike" not in fired
+    assert "window" in reasons["loss-spike"]
+
+
+def test_plateau_is_judged_on_a_flat_epoch_history(tmp_path: Path) -> None:
+    flat = [1.0 + 0.002 * ((-1) ** e) for e in range(30)]
+    _, fired, judged = _judge(_history(tmp_path, flat))
+    assert judged["loss-plateau"] > 0 and "loss-plateau" in fired
+
+
+def test_plateau_stays_quiet_on_a_falling_epoch_history(tmp_path: Path) -> None:
+    _, fired, judged = _judge(_history(tmp_path, [2.0 * 0.9**e for e in range(30)]))
+    assert judged["loss-plateau"] > 0 and "loss-plateau" not in fired
+
+
+def test_an_all_nan_loss_is_there_and_said_to_be_nan(tmp_path: Path) -> None:
+    reasons, fired, _ = _judge(_history(tmp_path, [float("nan")] * 10))
+    assert "non-finite-loss" in fired
+    assert "every value is NaN" in reasons["loss-plateau"] and "not in the log" not in reasons["loss-plateau"]

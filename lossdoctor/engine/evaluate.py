@@ -48,6 +48,7 @@ class Context:
     signals: set[str]
     pending: list[Pending] = field(default_factory=list)
     floats: dict[str, np.ndarray] = field(default_factory=dict)
+    judged: int = 0  # points the last rule judged: "evaluated" must mean it could have fired
 
     def column(self, name: str) -> np.ndarray:
         """A column as float64, converted once per run (many rules read the same metrics)."""
@@ -106,12 +107,15 @@ def evaluate_checks(
             try:
                 if rule.detector:
                     found = DETECTORS[rule.detector](run, rule, lang)
+                    ctx.judged = len(run.frame)
                 else:
                     found, metrics, values = _judge(ctx, rule, tag, overrides.get(rule.id, {}))
             except Skip as skip:
                 out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag, rule.pack))
                 continue
-            out.evaluated.append(Evaluated(rule.id, tag, rule.pack, *looked_at(rule, metrics, values)))
+            out.evaluated.append(
+                Evaluated(rule.id, tag, rule.pack, *looked_at(rule, metrics, values), judged=ctx.judged)
+            )
             out.findings.extend(found)
     return out
 
@@ -171,6 +175,7 @@ def _judge(
                 interval=f"{interval:g}" if interval else "?",
             )
         )
+    ctx.judged = max((n for _, n in judged), default=len(steps))
     found = []
     stretches = windows.stretches(steps, mask, 0.0, rule.tolerance)
     for first, last in stretches:
@@ -214,6 +219,9 @@ def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) 
                 raise Skip(
                     message("ne_shadow_only", lang, metric=shadowed, shadow=run.shadows.get(shadowed, "?"))
                 )
+            all_nan = next((n for n in names if n in run.frame.columns), None)
+            if all_nan is not None:  # logged, but never as a number: not the same as absent
+                raise Skip(message("ne_all_nan", lang, metric=all_nan, points=len(run.nan_steps.get(all_nan, ()))))
             raise Skip(message("ne_missing_metric", lang, metric=" or ".join(names)))
         resolved[local] = present
     return resolved

@@ -18,7 +18,8 @@ from lossdoctor.engine import windows
 RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step"})
 RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight"})
 CONDITION_FUNCTIONS = frozenset(
-    {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median"}
+    {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median",
+     "fit_window"}
 )
 AGGREGATES = frozenset(
     {
@@ -43,7 +44,7 @@ ARITY: dict[str, tuple[int, int]] = {
     "abs": (1, 1), "min": (1, 8), "max": (1, 8), "rising": (2, 4), "decreasing": (2, 4),
     "not_decreasing": (2, 4), "spike": (3, 3), "count": (2, 2), "early_median": (2, 2),
     "median": (1, 1), "mean": (1, 1), "first": (1, 1), "last": (1, 1), "head": (1, 1), "tail": (1, 1),
-    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2),
+    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2), "fit_window": (3, 3),
 }  # fmt: skip
 
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.
@@ -74,8 +75,12 @@ def condition_functions(
     def spike(values: np.ndarray, factor: float, window: float) -> np.ndarray:
         values = np.asarray(values, dtype=float)
         level = windows.trailing_median(steps, values, float(window))
+        on_judged(f"spike over {window:g} steps", int((np.isfinite(level) & np.isfinite(values)).sum()))
         with np.errstate(invalid="ignore"):
             return (level > 0) & (values > factor * level)
+
+    def fit_window(window: float, min_points: float, share: float) -> float:
+        return windows.fit_window(steps, float(window), int(min_points), float(share))
 
     def count(mask: np.ndarray, window: float) -> np.ndarray:
         return windows.trailing_count(steps, np.asarray(mask, dtype=bool), float(window))
@@ -100,6 +105,7 @@ def condition_functions(
         "spike": spike,
         "count": count,
         "early_median": early_median,
+        "fit_window": fit_window,
     }
 
 

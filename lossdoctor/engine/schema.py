@@ -370,7 +370,7 @@ def _expr_or_number(
         problems.add(_line(entry, 1, key), f"expected a step count such as 200, got {value!r}", rid, key)
         return None
     try:
-        return exprs.parse(str(value), names, {"min", "max"})
+        return exprs.parse(str(value), names, {"min", "max", "fit_window"})
     except exprs.ExprError as exc:
         problems.add(_line(entry, 1, key), f"expected a step count such as 200 ({exc})", rid, key)
         return None
