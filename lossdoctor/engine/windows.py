@@ -114,6 +114,8 @@ def trend(
     bin_of = ((steps - steps[0]) // width).astype(np.int64)
     dense, counts = _bin_medians(bin_of, values, finite)
     k = round(window / width) + 1
+    if window >= steps[-1] - steps[0]:  # a window as long as the run (a short run's, fit_window) is the run
+        k = min(k, len(dense))
     if len(dense) < k or k < 2:
         return empty
     stride = max(1, (len(dense) - k + 1) // MAX_WINDOWS)
