@@ -160,6 +160,9 @@ def _judge(
                 interval=f"{interval:g}" if interval else "?",
             )
         )
+    if span > 0 and span > steps[-1] - steps[0]:  # no stretch can last the window: it could never fire
+        raise Skip(message("ne_no_window", lang, window=f"{span:g}", span=int(steps[-1] - steps[0]),
+                           interval=f"{interval:g}" if interval else "?"))
     try:
         assert rule.condition is not None  # only detector rules have none, and they do not come here
         mask = _as_mask(rule.condition.evaluate(env, funcs), steps)

@@ -16,7 +16,7 @@ import numpy as np
 from lossdoctor.engine import windows
 
 RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step"})
-RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight"})
+RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
 CONDITION_FUNCTIONS = frozenset(
     {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median",
      "fit_window"}
@@ -79,8 +79,8 @@ def condition_functions(
         with np.errstate(invalid="ignore"):
             return (level > 0) & (values > factor * level)
 
-    def fit_window(window: float, min_points: float, share: float) -> float:
-        return windows.fit_window(steps, float(window), int(min_points), float(share))
+    def fit_window(window: float, min_points: float, cap: float) -> float:
+        return windows.fit_window(steps, float(window), int(min_points), float(cap))
 
     def count(mask: np.ndarray, window: float) -> np.ndarray:
         return windows.trailing_count(steps, np.asarray(mask, dtype=bool), float(window))

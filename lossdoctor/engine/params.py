@@ -19,6 +19,7 @@ from lossdoctor.model import Param, RunData
 ALPHA_SERIES = ("dino_alpha", "alpha")
 WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)
 KL_WEIGHT_KEYS = ("kl_weight", "beta", "kl_beta", "loss_kl_weight", "lambda_kl")
+CLASS_KEYS = ("num_classes", "n_classes", "nb_classes", "number_of_classes", "classes")
 
 
 def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
@@ -46,10 +47,22 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
             if path.split(".")[-1] in KL_WEIGHT_KEYS and isinstance(value, int | float):
                 params["kl_weight"] = Param(float(value), f"{source} {path}")
                 break
+    if "num_classes" not in params:
+        found = _classes(run.config, source)
+        if found:
+            params["num_classes"] = found
     smoothing = _dig(run.config, ("log_processor", "window_size"))
     if smoothing is not None and "smoothing" not in params:
         params["smoothing"] = Param(smoothing, f"{source} log_processor.window_size")
     return params
+
+
+def _classes(config: Mapping[str, Any], source: str) -> Param | None:
+    """The number of classes (`num_classes`, Lightning's hparams): what chance-level accuracy is."""
+    for path, value in _walk(config):
+        if path.split(".")[-1] in CLASS_KEYS and _is_steps(value) and float(value).is_integer() and value >= 2:
+            return Param(int(value), f"{source} {path}")
+    return None
 
 
 def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:

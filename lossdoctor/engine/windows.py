@@ -208,22 +208,22 @@ def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
             return np.nanmedian(a, axis=1)
 
 
-def fit_window(steps: np.ndarray, window: float, min_points: int, share: float) -> float:
-    """A window of `window` steps that holds at least `min_points` logged points, capped at `share` of the run.
+def fit_window(steps: np.ndarray, window: float, min_points: int, cap: float) -> float:
+    """A window of `window` steps that holds at least `min_points` logged points, at most `cap` steps.
 
     Generic rules are written for dense step logs (a 100-step spike history, a
     1000-step plateau); a per-epoch history of 4–100 points holds none of those.
     So the window grows to `min_points` points when the log is sparse, and shrinks
-    to `share` of what the rule sees when the run is short; where even `min_points`
-    points do not fit, the window stays at `min_points` and the rule says it
-    could not be judged. On a log dense enough for the step window, nothing changes.
+    to `cap` (a share of the run, or the whole run) when the run is short; where
+    even `min_points` points do not fit, the window stays at `min_points` and the
+    rule says it could not be judged. On a log dense enough for the step window,
+    nothing changes.
     """
     if len(steps) < 2:
         return window
     interval = typical_interval(steps) or 1.0
     need = (max(min_points, 2) - 1) * interval
-    span = float(steps[-1] - steps[0])
-    return min(max(window, need), max(share * span, need))
+    return min(max(window, need), max(cap, need))
 
 
 def points_in(window: float, interval: float | None) -> int:
