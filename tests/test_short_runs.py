@@ -38,7 +38,7 @@ def judged(run: RunData) -> Report:
     return analyze(run, load_default(), run_params={"ga": 2, "warmup_steps": 0})
 
 
-@pytest.mark.parametrize("points", [4, 10, 100])
+@pytest.mark.parametrize("points", [1, 2, 4, 10, 100])
 @pytest.mark.parametrize("interval", [1, 10])
 @pytest.mark.parametrize("name", SOURCES)
 def test_evaluated_means_some_point_was_judged(name: str, points: int, interval: int) -> None:

@@ -219,8 +219,8 @@ def fit_window(steps: np.ndarray, window: float, min_points: int, cap: float) ->
     rule says it could not be judged. On a log dense enough for the step window,
     nothing changes.
     """
-    if len(steps) < 2:
-        return window
+    if len(steps) < 2:  # no interval to scale by, and no stretch to judge: `min_points` steps outlast the run
+        return float(max(min_points, 2) - 1)
     interval = typical_interval(steps) or 1.0
     need = (max(min_points, 2) - 1) * interval
     return min(max(window, need), max(cap, need))
