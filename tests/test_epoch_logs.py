@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,15 @@ def test_an_all_nan_loss_is_there_and_said_to_be_nan(tmp_path: Path) -> None:
     reasons, fired, _ = _judge(_history(tmp_path, [float("nan")] * 10))
     assert "non-finite-loss" in fired
     assert "every value is NaN" in reasons["loss-plateau"] and "not in the log" not in reasons["loss-plateau"]
+
+
+def test_a_nan_keras_run_speaks_of_no_flow_branch_and_no_taps(tmp_path: Path) -> None:
+    path = _history(tmp_path, [1.2, 1.0, 0.9] + [float("nan")] * 4)
+    report = analyze(read_paths([path]), load_default())
+    text = render(report, width=120)
+    assert "non-finite-loss" in {f.rule for f in report.findings}
+    assert [d.rule for d in report.diagnoses] == ["lr-too-high-or-unstable"]
+    assert not report.verdicts and not report.coverage
+    spoken = text[: text.find("Not evaluated")]  # the rules it could not judge are listed by name below
+    for word in (r"\bflow\b", r"\btaps?\b", "LayerNorm", "dbg/"):
+        assert not re.search(word, spoken, re.IGNORECASE), word

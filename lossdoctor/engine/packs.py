@@ -19,7 +19,8 @@ from lossdoctor.errors import RuleFileError
 
 FILE_FIELDS = {"pack", "extends", "overrides", "disable", "checks", "diagnoses", "checklist", "overview"}
 PACKS = ("default", "none")
-DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text"}
+DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text",
+                    "generic_text"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class DiagnosisRule:
     coverage: bool
     guide: str
     text: dict[str, Text]
+    # said instead of `text` on a run that logs none of the guide's branches (a Keras history)
+    generic_text: dict[str, Text] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,6 +160,7 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
         if not lists["any"] and not lists["all"] and not entry.get("coverage"):
             problems.add(line, "a diagnosis needs `any`, `all` or `coverage: true`", rid, "any")
         text = parse_text(entry.get("text"), problems, line, rid)
+        generic = parse_text(entry["generic_text"], problems, line, rid) if "generic_text" in entry else {}
         out.append(
             DiagnosisRule(
                 rid,
@@ -168,6 +172,7 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
                 bool(entry.get("coverage", False)),
                 str(entry.get("guide", "")),
                 text,
+                generic,
             )
         )
     problems.raise_if_any()
