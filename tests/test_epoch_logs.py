@@ -121,3 +121,23 @@ def test_a_nan_keras_run_speaks_of_no_flow_branch_and_no_taps(tmp_path: Path) ->
     spoken = text[: text.find("Not evaluated")]  # the rules it could not judge are listed by name below
     for word in (r"\bflow\b", r"\btaps?\b", "LayerNorm", "dbg/"):
         assert not re.search(word, spoken, re.IGNORECASE), word
+
+
+def test_keras_tensorboard_epoch_scalars_are_one_run_on_the_epoch_axis(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    import pandas as pd
+    from helpers.tfevents_writer import write_event_file
+
+    epochs = pd.Index(range(6), name="step")
+    train = pd.DataFrame({"epoch_loss": [1.0, 0.8, 0.6, 0.5, 0.4, 0.35],
+                          "epoch_accuracy": [0.5, 0.6, 0.7, 0.75, 0.8, 0.82]}, index=epochs)
+    valid = pd.DataFrame({"epoch_loss": [0.9, 0.8, 0.85, 0.95, 1.1, 1.3],
+                          "evaluation_loss_vs_iterations": [0.9, 0.8, 0.85, 0.95, 1.1, 1.3]},
+                         index=epochs)
+    write_event_file(tmp_path / "logs" / "train", train, tensor=True)
+    write_event_file(tmp_path / "logs" / "validation", valid, tensor=True)
+    run = read_paths([tmp_path / "logs"])
+    assert run.step_unit == "epoch" and list(run.frame.index) == list(range(6))
+    assert sorted(run.frame.columns) == ["accuracy", "loss", "val_loss"]
+    assert run.frame.loc[5, "val_loss"] == pytest.approx(1.3)
+    assert run.frame.loc[5, "loss"] == pytest.approx(0.35)

@@ -21,6 +21,7 @@ from lossdoctor.readers import (
     gzipped,
     hf_trainer_state,
     json,
+    keras_tb,
     jsonl,
     mmcv_json,
     mmcv_text,
@@ -96,6 +97,8 @@ def read_paths(
                          field="input-format")
     if not paths:
         raise UsageError("no log given: pass a file or an MMEngine work dir")
+    if len(paths) == 1 and input_format in (None, tfevents.NAME) and keras_tb.is_logdir(Path(paths[0])):
+        return _keras_logdir(Path(paths[0]), aliases)
     files = expand_paths([Path(p) for p in paths])
     with ExitStack() as stack:
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
@@ -107,6 +110,16 @@ def read_paths(
     run.files = [str(file) for file in files]
     if reads and all(read.step_unit == "epoch" for read in reads):
         run.step_unit = "epoch"
+    return run
+
+
+def _keras_logdir(folder: Path, aliases: Mapping[str, str] | None) -> RunData:
+    """A Keras TensorBoard logdir (train/, validation/): one run on the epoch axis."""
+    from lossdoctor.frame import build_run
+
+    run = build_run([keras_tb.read_logdir(folder)], tfevents.NAME, aliases)
+    run.files = [str(f) for files in keras_tb.split_files(folder).values() for f in files]
+    run.step_unit = "epoch"
     return run
 
 
