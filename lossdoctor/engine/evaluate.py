@@ -287,6 +287,7 @@ def _environment(
         interval=windows.typical_interval(all_steps) or 0.0,
         first_step=float(all_steps[0]) if len(all_steps) else 0.0,
         last_step=float(all_steps[-1]) if len(all_steps) else 0.0,
+        span=float(steps[-1] - steps[0]) if len(steps) else 0.0,  # what this rule reads: its whole run
     )
     for name in functions.RUN_PARAMS:
         param = params.get(name)

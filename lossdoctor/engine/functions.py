@@ -15,7 +15,7 @@ import numpy as np
 
 from lossdoctor.engine import windows
 
-RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step"})
+RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step", "span"})
 RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
 CONDITION_FUNCTIONS = frozenset(
     {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median",
