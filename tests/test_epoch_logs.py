@@ -141,3 +141,15 @@ def test_keras_tensorboard_epoch_scalars_are_one_run_on_the_epoch_axis(tmp_path:
     assert sorted(run.frame.columns) == ["accuracy", "loss", "val_loss"]
     assert run.frame.loc[5, "val_loss"] == pytest.approx(1.3)
     assert run.frame.loc[5, "loss"] == pytest.approx(0.35)
+
+
+def test_lightning_hparams_give_the_class_count_for_chance_level(tmp_path: Path) -> None:
+    version = tmp_path / "lightning_logs" / "version_0"
+    version.mkdir(parents=True)
+    (version / "hparams.yaml").write_text("lr: 0.1\nnum_classes: 10\n")
+    rows = "".join(f"{e},{99 + 100 * e},{0.1 + 0.004 * (-1) ** e},2.30\n" for e in range(12))
+    (version / "metrics.csv").write_text("epoch,step,val_acc,train_loss\n" + rows)
+    report = analyze(read_paths([version / "metrics.csv"]), load_default())
+    assert report.params["num_classes"].value == 10
+    stuck = next(f for f in report.findings if f.rule == "accuracy-not-improving")
+    assert stuck.severity == "red" and stuck.title == "Accuracy stuck at chance level"

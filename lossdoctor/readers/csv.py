@@ -91,6 +91,7 @@ def read(path: Path) -> FileRead:
     lines = table.lines.get()[keep] if not keep.all() else table.lines.get()
     read_ = merge_same_steps(path, values, nan, steps, lines, table.warnings + notes)
     read_.step_unit = unit
+    read_.config, read_.config_source = epoch_axis.lightning_hparams(path)
     return read_
 
 

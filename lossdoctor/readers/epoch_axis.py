@@ -55,6 +55,20 @@ def _number(cell: str) -> bool:
     return True
 
 
+def lightning_hparams(path: Path) -> tuple[dict[str, object], str | None]:
+    """Lightning's `hparams.yaml` beside its `metrics.csv` (safely loaded; `num_classes` says what chance is)."""
+    import yaml
+
+    hparams = path.parent / "hparams.yaml"
+    if not hparams.is_file() or hparams.stat().st_size > 1 << 20:
+        return {}, None
+    try:
+        loaded = yaml.safe_load(hparams.read_text(encoding="utf-8", errors="replace"))
+    except yaml.YAMLError:  # python/object tags and the like: the hyperparameters are not data here
+        return {}, None
+    return (loaded, str(hparams)) if isinstance(loaded, dict) and loaded else ({}, None)
+
+
 def epoch_column(path: Path, table: Table) -> tuple[str | None, list[ReadWarning]]:
     """The column that counts epochs (added for row order), and the note saying how it was chosen."""
     import numpy as np
