@@ -153,3 +153,12 @@ def test_lightning_hparams_give_the_class_count_for_chance_level(tmp_path: Path)
     assert report.params["num_classes"].value == 10
     stuck = next(f for f in report.findings if f.rule == "accuracy-not-improving")
     assert stuck.severity == "red" and stuck.title == "Accuracy stuck at chance level"
+
+
+def test_keras_history_saved_as_json_is_one_row_per_epoch(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_text('{"loss": [1.2, 0.9, 0.7], "accuracy": [0.5, 0.6, 0.7], "val_loss": [1.0, 0.9, 0.95]}')
+    run = read_paths([path])
+    assert run.step_unit == "epoch" and list(run.frame.index) == [0, 1, 2]
+    assert run.frame.loc[2, "val_loss"] == 0.95
+    assert any("one row per epoch" in w.message for w in run.warnings)

@@ -55,6 +55,19 @@ def _number(cell: str) -> bool:
     return True
 
 
+def record_epochs(path: Path, records: list[dict[str, float]]) -> tuple[str | None, list[ReadWarning]]:
+    """The epoch key of JSON records with no step (Keras' `history.history` dumped as JSON): `epoch`,
+    else each record's position, said in a note; None when the records are not a loss history."""
+    if any(name in record for record in records for name in EPOCH_COLUMNS):
+        return next(n for n in EPOCH_COLUMNS if any(n in r for r in records)), []
+    keys = {key for record in records for key in record}
+    if not records or not any("loss" in key.lower() or "acc" in key.lower() for key in keys):
+        return None, []
+    for position, record in enumerate(records):
+        record[ROW_COLUMN] = float(position)
+    return ROW_COLUMN, [ReadWarning(str(path), None, ROW_ORDER_NOTE)]
+
+
 def lightning_hparams(path: Path) -> tuple[dict[str, object], str | None]:
     """Lightning's `hparams.yaml` beside its `metrics.csv` (safely loaded; `num_classes` says what chance is)."""
     import yaml
