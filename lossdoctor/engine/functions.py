@@ -19,7 +19,7 @@ RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step
 RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
 CONDITION_FUNCTIONS = frozenset(
     {"abs", "min", "max", "rising", "decreasing", "not_decreasing", "spike", "count", "early_median",
-     "fit_window"}
+     "fit_window", "improvement"}
 )
 AGGREGATES = frozenset(
     {
@@ -44,7 +44,7 @@ ARITY: dict[str, tuple[int, int]] = {
     "abs": (1, 1), "min": (1, 8), "max": (1, 8), "rising": (2, 4), "decreasing": (2, 4),
     "not_decreasing": (2, 4), "spike": (3, 3), "count": (2, 2), "early_median": (2, 2),
     "median": (1, 1), "mean": (1, 1), "first": (1, 1), "last": (1, 1), "head": (1, 1), "tail": (1, 1),
-    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2), "fit_window": (3, 3),
+    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2), "fit_window": (3, 3), "improvement": (1, 1),
 }  # fmt: skip
 
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.
@@ -79,6 +79,11 @@ def condition_functions(
         with np.errstate(invalid="ignore"):
             return (level > 0) & (values > factor * level)
 
+    def improvement(values: np.ndarray) -> float:
+        rise, points = windows.improvement(np.asarray(values, dtype=float))
+        on_judged("improvement over the run", points)
+        return rise
+
     def fit_window(window: float, min_points: float, cap: float) -> float:
         return windows.fit_window(steps, float(window), int(min_points), float(cap))
 
@@ -106,6 +111,7 @@ def condition_functions(
         "count": count,
         "early_median": early_median,
         "fit_window": fit_window,
+        "improvement": improvement,
     }
 
 

@@ -226,6 +226,23 @@ def fit_window(steps: np.ndarray, window: float, min_points: int, cap: float) ->
     return min(max(window, need), max(cap, need))
 
 
+def improvement(values: np.ndarray) -> tuple[float, int]:
+    """How far the run's last third rose above where it started, relative to the start (and the points judged).
+
+    The start is the median of the first 3 points (2 on a 4–5-point run), the end the median of
+    the last third: an accuracy that rose in the first epochs and then held has improved, one
+    stuck at chance has not, whatever a trend over the flat remainder says. NaN when fewer than
+    4 finite points (then nothing is judged).
+    """
+    finite = values[np.isfinite(values)]
+    if len(finite) < 4:
+        return float("nan"), 0
+    head = finite[: min(MIN_POINTS, max(2, len(finite) // 3))]
+    tail = finite[-max(2, len(finite) // 3) :]
+    start = float(np.median(head))
+    return (float(np.median(tail)) - start) / max(abs(start), 1e-12), len(finite)
+
+
 def points_in(window: float, interval: float | None) -> int:
     """How many logged points a window of `window` steps holds at this interval."""
     if not interval or interval <= 0:
