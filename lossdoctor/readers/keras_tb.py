@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError
+from lossdoctor.model import ReadWarning
 from lossdoctor.readers import tfevents
 from lossdoctor.readers.base import FileRead, Lines
 
@@ -46,23 +47,31 @@ def read_logdir(folder: Path) -> FileRead:
 
     values: pd.DataFrame | None = None
     literal: pd.DataFrame | None = None
+    skipped: list[ReadWarning] = []
     for split, files in split_files(folder).items():
         for file in files:
-            read_ = tfevents.read(file)
+            try:
+                read_ = tfevents.read(file)
+            except InputError as exc:  # a graph-only train/ file, an empty validation/ one: keep the others
+                skipped.append(ReadWarning(str(file), None, f"skipped: {exc.message}"))
+                continue
+            skipped += read_.warnings
             part, nan = _epoch_columns(read_, SPLITS[split])
             if part.empty:
                 continue
             values = part if values is None else part.combine_first(values)
             literal = nan if literal is None else nan.combine_first(literal)
     if values is None or literal is None:
-        raise InputError("a Keras TensorBoard logdir with no epoch_* scalars in train/ or validation/",
-                         file=str(folder))
+        why = "; ".join(f"{Path(w.file).parent.name}/{Path(w.file).name}: {w.message}" for w in skipped)
+        raise InputError("a Keras TensorBoard logdir with no epoch_* scalars in train/ or validation/"
+                         + (f" ({why})" if why else ""), file=str(folder))
     values = values.sort_index()
     literal = literal.reindex(index=values.index, columns=values.columns).fillna(False).astype(bool)
     nan_masks = {name: literal[name].to_numpy() for name in literal if literal[name].any()}
     steps = values.index.to_numpy(dtype=np.int64)
     read_out = FileRead(file=str(folder), rows=values.reset_index(drop=True), steps=steps,
-                        lines=Lines.known(np.arange(1, len(steps) + 1, dtype=np.int64)), nan=nan_masks)
+                        lines=Lines.known(np.arange(1, len(steps) + 1, dtype=np.int64)), nan=nan_masks,
+                        warnings=skipped)
     read_out.step_unit = "epoch"
     return read_out
 
