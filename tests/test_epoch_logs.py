@@ -162,3 +162,12 @@ def test_keras_history_saved_as_json_is_one_row_per_epoch(tmp_path: Path) -> Non
     assert run.step_unit == "epoch" and list(run.frame.index) == [0, 1, 2]
     assert run.frame.loc[2, "val_loss"] == 0.95
     assert any("one row per epoch" in w.message for w in run.warnings)
+
+
+def test_a_pandas_history_whose_loss_is_blank_everywhere_is_all_nan_not_missing(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"  # pd.DataFrame(history.history).to_csv() writes NaN as an empty cell
+    path.write_text(",loss,accuracy\n" + "".join(f"{e},,0.1\n" for e in range(8)))
+    run = read_paths([path])
+    assert run.nan_steps["loss"].tolist() == list(range(8))
+    reasons, fired, _ = _judge(path)
+    assert "non-finite-loss" in fired and "every value is NaN" in reasons["loss-plateau"]

@@ -75,6 +75,7 @@ def read(path: Path) -> FileRead:
     if step_column is None and not any(name in table.header for name in STEP_COLUMNS):
         step_column, epoch_notes = epoch_axis.epoch_column(path, table)
         unit, table.warnings = "epoch", table.warnings + epoch_notes
+        epoch_axis.pandas_blanks_are_nan(table, step_column)
     if step_column is None:
         missing = next((name for name in STEP_COLUMNS if name in table.header), None)
         detail = f'column "{missing}" holds no numbers' if missing else "no step column"

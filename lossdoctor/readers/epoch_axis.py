@@ -82,6 +82,21 @@ def lightning_hparams(path: Path) -> tuple[dict[str, object], str | None]:
     return (loaded, str(hparams)) if isinstance(loaded, dict) and loaded else ({}, None)
 
 
+def pandas_blanks_are_nan(table: Table, axis: str | None) -> None:
+    """In a history pandas wrote (`to_csv`: an index column or none), a blank cell is NaN, not "not logged".
+
+    pandas writes NaN as an empty cell; every row of `history.history` is an epoch that logged
+    every key. Keras' CSVLogger (an `epoch` column) writes `nan` itself, so its blanks stay blanks.
+    """
+    import numpy as np
+
+    if axis is None or axis in EPOCH_COLUMNS:
+        return
+    for name, column in table.values.items():
+        if name != axis and name not in INDEX_COLUMNS:
+            table.nan[name] = np.isnan(column)
+
+
 def epoch_column(path: Path, table: Table) -> tuple[str | None, list[ReadWarning]]:
     """The column that counts epochs (added for row order), and the note saying how it was chosen."""
     import numpy as np
