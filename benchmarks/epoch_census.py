@@ -46,7 +46,8 @@ def main(folders: list[str]) -> None:
                 print(f"{rule:24} fired  {path}")
     print(f"\nunreadable: {unreadable}")
     for rule, counts in tally.items():
-        print(f"{rule:24} fired {counts['fired']:3}  quiet {counts['quiet']:3}  not evaluated {counts['not evaluated']:3}")
+        fired, quiet, skipped = counts["fired"], counts["quiet"], counts["not evaluated"]
+        print(f"{rule:24} fired {fired:3}  quiet {quiet:3}  not evaluated {skipped:3}")
 
 
 if __name__ == "__main__":

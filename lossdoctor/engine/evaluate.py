@@ -224,7 +224,8 @@ def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) 
                 )
             all_nan = next((n for n in names if n in run.frame.columns), None)
             if all_nan is not None:  # logged, but never as a number: not the same as absent
-                raise Skip(message("ne_all_nan", lang, metric=all_nan, points=len(run.nan_steps.get(all_nan, ()))))
+                points = len(run.nan_steps.get(all_nan, ()))
+                raise Skip(message("ne_all_nan", lang, metric=all_nan, points=points))
             raise Skip(message("ne_missing_metric", lang, metric=" or ".join(names)))
         resolved[local] = present
     return resolved

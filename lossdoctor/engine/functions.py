@@ -44,7 +44,8 @@ ARITY: dict[str, tuple[int, int]] = {
     "abs": (1, 1), "min": (1, 8), "max": (1, 8), "rising": (2, 4), "decreasing": (2, 4),
     "not_decreasing": (2, 4), "spike": (3, 3), "count": (2, 2), "early_median": (2, 2),
     "median": (1, 1), "mean": (1, 1), "first": (1, 1), "last": (1, 1), "head": (1, 1), "tail": (1, 1),
-    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2), "fit_window": (3, 3), "improvement": (1, 1),
+    "start": (1, 1), "share": (1, 1), "points": (1, 1), "early": (2, 2),
+    "fit_window": (3, 3), "improvement": (1, 1),
 }  # fmt: skip
 
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.

@@ -58,5 +58,6 @@ def _call_windows(rule: CheckRule, defaults: dict[str, Any]) -> list[tuple[str, 
                     continue  # the schema reports a wrong argument count
                 source = ast.unparse(node.args[index])
                 names = set(defaults) | RUN_NAMES | RUN_PARAMS
-                found.append((ast.unparse(node), _value(parse(source, names, {"min", "max", "fit_window"}), defaults)))
+                window = _value(parse(source, names, {"min", "max", "fit_window"}), defaults)
+                found.append((ast.unparse(node), window))
     return found

@@ -60,7 +60,8 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
 def _classes(config: Mapping[str, Any], source: str) -> Param | None:
     """The number of classes (`num_classes`, Lightning's hparams): what chance-level accuracy is."""
     for path, value in _walk(config):
-        if path.split(".")[-1] in CLASS_KEYS and _is_steps(value) and float(value).is_integer() and value >= 2:
+        whole = _is_steps(value) and float(value).is_integer() and value >= 2
+        if path.split(".")[-1] in CLASS_KEYS and whole:
             return Param(int(value), f"{source} {path}")
     return None
 

@@ -227,7 +227,7 @@ def fit_window(steps: np.ndarray, window: float, min_points: int, cap: float) ->
 
 
 def improvement(values: np.ndarray) -> tuple[float, int]:
-    """How far the run's last third rose above where it started, relative to the start (and the points judged).
+    """How far the run's last third rose above its start, relative to the start (and the points judged).
 
     The start is the median of the first 3 points (2 on a 4–5-point run), the end the median of
     the last third: an accuracy that rose in the first epochs and then held has improved, one

@@ -62,7 +62,8 @@ def sniff(head: bytes) -> bool:
     header = header_of(head)
     if header is None:
         return False
-    return any(name in header for name in STEP_COLUMNS + epoch_axis.EPOCH_COLUMNS) or epoch_axis.is_history(head, header)
+    axis = STEP_COLUMNS + epoch_axis.EPOCH_COLUMNS
+    return any(name in header for name in axis) or epoch_axis.is_history(head, header)
 
 
 def read(path: Path) -> FileRead:

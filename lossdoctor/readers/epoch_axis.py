@@ -23,7 +23,8 @@ EPOCH_COLUMNS = ("epoch", "Epoch")
 INDEX_COLUMNS = ("", "Unnamed: 0")
 ROW_COLUMN = "\0row"  # the synthetic axis of a history with no index column; never a metric name
 _NAME = re.compile(r"[A-Za-z_][\w./ -]{0,199}")
-ROW_ORDER_NOTE = "no step or epoch column: read as one row per epoch, in file order (the first row is epoch 0)"
+ROW_ORDER_NOTE = ("no step or epoch column: read as one row per epoch, in file order "
+                  "(the first row is epoch 0)")
 
 
 def is_history(head: bytes, header: list[str]) -> bool:
@@ -69,7 +70,7 @@ def record_epochs(path: Path, records: list[dict[str, float]]) -> tuple[str | No
 
 
 def lightning_hparams(path: Path) -> tuple[dict[str, object], str | None]:
-    """Lightning's `hparams.yaml` beside its `metrics.csv` (safely loaded; `num_classes` says what chance is)."""
+    """Lightning's `hparams.yaml` beside `metrics.csv`, safely loaded (`num_classes` says what chance is)."""
     import yaml
 
     hparams = path.parent / "hparams.yaml"

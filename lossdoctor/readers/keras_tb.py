@@ -43,7 +43,6 @@ def is_logdir(folder: Path) -> bool:
 def read_logdir(folder: Path) -> FileRead:
     """Both splits joined on the epoch; within a split a later launch wins where epochs overlap."""
     import numpy as np
-    import pandas as pd
 
     values: pd.DataFrame | None = None
     literal: pd.DataFrame | None = None
@@ -67,7 +66,7 @@ def read_logdir(folder: Path) -> FileRead:
                          + (f" ({why})" if why else ""), file=str(folder))
     values = values.sort_index()
     literal = literal.reindex(index=values.index, columns=values.columns).fillna(False).astype(bool)
-    nan_masks = {name: literal[name].to_numpy() for name in literal if literal[name].any()}
+    nan_masks = {str(name): literal[name].to_numpy() for name in literal if literal[name].any()}
     steps = values.index.to_numpy(dtype=np.int64)
     read_out = FileRead(file=str(folder), rows=values.reset_index(drop=True), steps=steps,
                         lines=Lines.known(np.arange(1, len(steps) + 1, dtype=np.int64)), nan=nan_masks,
@@ -85,7 +84,7 @@ def _epoch_columns(read_: FileRead, prefix: str) -> tuple[pd.DataFrame, pd.DataF
              if raw.startswith(EPOCH_PREFIX) and len(raw) > len(EPOCH_PREFIX)}
     index = pd.Index(read_.steps, name="step")
     part = pd.DataFrame({new: read_.rows[raw].to_numpy() for raw, new in names.items()}, index=index)
-    nan = pd.DataFrame({new: read_.nan.get(raw, np.zeros(len(index), dtype=bool)) for raw, new in names.items()},
-                       index=index)
+    none = np.zeros(len(index), dtype=bool)
+    nan = pd.DataFrame({new: read_.nan.get(raw, none) for raw, new in names.items()}, index=index)
     keep = part.notna().any(axis=1).to_numpy() | nan.any(axis=1).to_numpy()
     return part[keep], nan[keep]

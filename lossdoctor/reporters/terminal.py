@@ -115,8 +115,10 @@ def _run_summary(report: Report) -> Group:
     extent = step_extent(run.frame)
     facts.add_row(label("steps", lang), Text(f"{extent[0]}–{extent[1]}" if extent else label("none", lang)))
     interval = log_interval(run.frame)
-    facts.add_row(label("interval", lang), Text(every_interval(run.step_unit, interval, format_number(interval), lang)
-                                                if interval is not None else label("unknown", lang)))
+    every = label("unknown", lang)
+    if interval is not None:
+        every = every_interval(run.step_unit, interval, format_number(interval), lang)
+    facts.add_row(label("interval", lang), Text(every))
     if report.config_source:
         facts.add_row(label("config", lang), Text(report.config_source))
     parts: list[RenderableType] = [facts]
