@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.cli import Result
 
 from lossdoctor.engine import analyze, load_default
 from lossdoctor.readers import read_paths
@@ -91,7 +93,7 @@ def test_a_50x_spike_at_epoch_15_of_20_is_found(tmp_path: Path) -> None:
 def test_a_spike_rule_with_no_history_to_judge_is_not_evaluated_and_says_why(tmp_path: Path) -> None:
     reasons, fired, judged = _judge(_history(tmp_path, [2.0, 1.5, 80.0, 1.0]))
     assert "loss-spike" not in judged and "loss-spike" not in fired
-    assert "window" in reasons["loss-spike"]
+    assert "no point could be judged (spike over" in reasons["loss-spike"]
 
 
 def test_plateau_is_judged_on_a_flat_epoch_history(tmp_path: Path) -> None:
@@ -171,3 +173,10 @@ def test_a_pandas_history_whose_loss_is_blank_everywhere_is_all_nan_not_missing(
     assert run.nan_steps["loss"].tolist() == list(range(8))
     reasons, fired, _ = _judge(path)
     assert "non-finite-loss" in fired and "every value is NaN" in reasons["loss-plateau"]
+
+
+def test_metrics_command_says_the_axis_is_the_epoch(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    path = tmp_path / "training.log"
+    path.write_text(KERAS)
+    result = cli("metrics", path)
+    assert result.code == 0 and "0–3 (epochs)" in result.out

@@ -75,6 +75,7 @@ def describe(run: RunData) -> dict[str, Any]:
         "points": len(frame),
         "steps": {"first": int(steps[0]), "last": int(steps[-1])} if len(steps) else None,
         "interval": interval,
+        "step_unit": run.step_unit,
         "launches": [{"file": s.file, "first": s.first, "last": s.last} for s in run.segments],
         "metrics": [_metric(run, str(name)) for name in frame.columns],
         "shadow_only": [{"metric": name, "shadow": run.shadows.get(name)}
@@ -157,6 +158,8 @@ def render(summary: dict[str, Any]) -> None:
     console = Console()
     steps = summary["steps"]
     span = f"{steps['first']}–{steps['last']}" if steps else "none"
+    if summary.get("step_unit") == "epoch":
+        span += " (epochs)"
     console.print(f"[bold]format[/] {summary['format']}   [bold]points[/] {summary['points']}   "
                   f"[bold]steps[/] {span}   [bold]interval[/] {summary['interval'] or 'n/a'}   "
                   f"[bold]launches[/] {len(summary['launches'])}")

@@ -171,9 +171,9 @@ def _judge(
     if judged and all(n == 0 for _, n in judged):
         raise Skip(
             message(
-                "ne_no_window",
+                "ne_no_point",
                 lang,
-                window=f"{span:g}",
+                what="; ".join(dict.fromkeys(label for label, _ in judged)),
                 span=int(steps[-1] - steps[0]) if len(steps) else 0,
                 interval=f"{interval:g}" if interval else "?",
             )
