@@ -93,3 +93,16 @@ def test_a_real_all_nan_gan_speaks_of_no_flow_branch_and_no_taps() -> None:
     spoken = text[: text.find("Not evaluated")]
     for word in (r"\bflow\b", r"\btaps?\b", "LayerNorm", "dbg/"):
         assert not re.search(word, spoken, re.IGNORECASE), word
+
+
+TESTTUBE = REAL / "lightning_testtube_tb_contact_point" / "hall_of_fame"
+
+
+@pytest.mark.parametrize(("run", "stuck"), [("20200204", True), ("20200205", True), ("20200218", False)])
+def test_lightning_epoch_rows_with_no_step_are_judged_for_a_plateau(run: str, stuck: bool) -> None:
+    report = judged(TESTTUBE / run / "lightning_logs" / "metrics.csv")
+    assert report.run.step_unit == "epoch"
+    plateau = [f for f in report.findings if f.rule == "loss-plateau"]
+    assert bool(plateau) == stuck
+    if stuck:  # the loss never moved: the whole run is one plateau
+        assert (plateau[0].first_step, plateau[0].last_step) == (0, report.run.frame.index[-1])
