@@ -106,3 +106,10 @@ def test_lightning_epoch_rows_with_no_step_are_judged_for_a_plateau(run: str, st
     assert bool(plateau) == stuck
     if stuck:  # the loss never moved: the whole run is one plateau
         assert (plateau[0].first_step, plateau[0].last_step) == (0, report.run.frame.index[-1])
+
+
+def test_a_folder_of_keras_logdirs_is_a_sweep_of_runs() -> None:
+    from lossdoctor.readers import split_runs
+
+    runs = split_runs([KERAS_TB])
+    assert sorted(run[0].name for run in runs) == ["tb_logs_at_2022-09-25-10-39-45", "tb_logs_at_2022-09-27-06-02-14"]

@@ -191,9 +191,12 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
 
 def _runs_in(folder: Path) -> list[Path]:
     """`folder` itself when it is one run (a launch, a work dir, a logdir), else the work dirs it holds."""
-    if _launch_file(folder) is not None:
+    if _launch_file(folder) is not None or keras_tb.is_logdir(folder):
         return [folder]
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
+    keras = [p for p in subfolders if keras_tb.is_logdir(p)]
+    if len(keras) > 1:  # Keras' logs/fit/<timestamp>/{train,validation}: one run per timestamp
+        return keras
     if any(_launch_file(p) is not None for p in subfolders):
         return [folder]
     work_dirs = [p for p in subfolders if any(_launch_file(q) for q in p.iterdir() if q.is_dir())]
