@@ -112,4 +112,5 @@ def test_a_folder_of_keras_logdirs_is_a_sweep_of_runs() -> None:
     from lossdoctor.readers import split_runs
 
     runs = split_runs([KERAS_TB])
-    assert sorted(run[0].name for run in runs) == ["tb_logs_at_2022-09-25-10-39-45", "tb_logs_at_2022-09-27-06-02-14"]
+    names = sorted(run[0].name for run in runs)
+    assert names == ["tb_logs_at_2022-09-25-10-39-45", "tb_logs_at_2022-09-27-06-02-14"]
