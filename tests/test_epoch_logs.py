@@ -180,3 +180,35 @@ def test_metrics_command_says_the_axis_is_the_epoch(tmp_path: Path, cli: Callabl
     path.write_text(KERAS)
     result = cli("metrics", path)
     assert result.code == 0 and "0–3 (epochs)" in result.out
+
+
+KERAS_CONSOLE = (
+    "Epoch 1/4\n"
+    "  1/469 [..............................] - ETA: 2:01 - loss: 2.3305 - accuracy: 0.0859\r"
+    "469/469 [==============================] - 96s 203ms/step - loss: 0.4512 - accuracy: 0.8731"
+    " - val_loss: 0.2301 - val_accuracy: 0.9312\n"
+    "Epoch 2/4\n"
+    "469/469 [==============================] - 88s 188ms/step - loss: nan - accuracy: 0.1000"
+    " - val_loss: nan - val_accuracy: 0.1000\n"
+    "Epoch 3/4\n469/469 - 88s - loss: nan - accuracy: 0.1000 - val_loss: nan - val_accuracy: 0.1000\n"
+    "Epoch 4/4\n469/469 - 87s - loss: nan - accuracy: 0.1000 - val_loss: nan - val_accuracy: 0.1000\n"
+)
+
+
+def test_keras_console_output_is_one_row_per_epoch_with_its_final_values(tmp_path: Path) -> None:
+    path = tmp_path / "train.log"
+    path.write_text(KERAS_CONSOLE)
+    run = read_paths([path])
+    assert run.format == "keras-text" and run.step_unit == "epoch"
+    assert list(run.frame.index) == [0, 1, 2, 3]
+    assert run.frame.loc[0, "loss"] == 0.4512  # the epoch's last line, not the ETA redraw before it
+    assert run.frame.loc[0, "val_accuracy"] == 0.9312
+    assert "ETA" not in run.frame.columns and run.nan_steps["loss"].tolist() == [1, 2, 3]
+
+
+def test_a_keras_console_nan_run_is_reported_without_the_guide(tmp_path: Path) -> None:
+    path = tmp_path / "train.log"
+    path.write_text(KERAS_CONSOLE)
+    report = analyze(read_paths([path]), load_default(), run_params={"num_classes": 10})
+    assert "non-finite-loss" in {f.rule for f in report.findings}
+    assert not report.verdicts and not report.coverage

@@ -23,6 +23,7 @@ from lossdoctor.readers import (
     json,
     jsonl,
     keras_tb,
+    keras_text,
     mmcv_json,
     mmcv_text,
     mmengine_scalars,
@@ -48,6 +49,7 @@ READERS: dict[str, Reader] = {
     mmengine_scalars.NAME: mmengine_scalars,
     mmengine_text.NAME: mmengine_text,  # `YYYY/MM/DD` stamps
     mmcv_text.NAME: mmcv_text,  # `YYYY-MM-DD ...,mmm` stamps
+    keras_text.NAME: keras_text,  # `Epoch 1/10` then `- loss: ...`: Keras' console output
     json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
     csv.NAME: csv,
     jsonl.NAME: jsonl,
