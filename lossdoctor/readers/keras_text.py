@@ -49,9 +49,7 @@ def read(path: Path) -> FileRead:
     epochs: list[int] = []
     records: list[dict[str, float]] = []
     lines: list[int] = []
-    number = 0
-    for raw in text.split("\n"):
-        number += 1
+    for number, raw in enumerate(text.split("\n"), start=1):
         for line in _lines(raw):
             opened = EPOCH.match(line)
             if opened:
