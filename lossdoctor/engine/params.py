@@ -36,7 +36,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
         ga = _dig(run.config, ("optim_wrapper", "accumulative_counts"))
         if isinstance(ga, int | float) and not isinstance(ga, bool) and ga >= 1:
             params["ga"] = Param(int(ga), f"{source} optim_wrapper.accumulative_counts")
-        elif run.config:
+        elif run.config and not source.endswith("hparams.yaml"):  # Lightning's hparams are no MMEngine config
             params["ga"] = Param(1, f"{source} (no accumulative_counts: MMEngine's default 1)")
     if "warmup_steps" not in params:
         found = _warmup_from_config(run.config, source) or _warmup_from_alpha(run)
