@@ -16,11 +16,11 @@ from typing import Any
 from lossdoctor.errors import UsageError
 
 CONFIG_NAMES = ("lossdoctor.yaml", ".lossdoctor.yaml")
-RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float}
+RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
 SEVERITIES = ("red", "warn", "info")
 FAIL_ON = ("red", "warn", "never")
 KEYS = {
-    "params": "a mapping of run parameters (ga, warmup_steps, kl_weight) to numbers",
+    "params": "a mapping of run parameters (ga, warmup_steps, kl_weight, num_classes) to numbers",
     "thresholds": "a mapping of rule names to {parameter: value}",
     "rules": "a list of rule-file paths (relative to the config file)",
     "aliases": "a mapping of metric names in your logs to canonical names",

@@ -80,6 +80,8 @@ class RunData:
     # the training config found with the log, literals only (read with ast, never run)
     config: dict[str, Any] = field(default_factory=dict)
     config_source: str | None = None
+    # what the index counts: "step" (training steps) or "epoch" (a per-epoch history: Keras, epoch scalars)
+    step_unit: str = "step"
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class Evaluated:
     # the columns the rule read and its limits on them: the HTML report charts what a rule looked at
     metrics: tuple[str, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
+    judged: int = 0  # logged points the rule could judge (a window's worth of history, in scope)
 
 
 @dataclass(frozen=True)

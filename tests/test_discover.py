@@ -58,13 +58,12 @@ def test_a_work_dir_with_event_files_beside_its_launches(tmp_path: Path) -> None
     assert any(w.message.startswith("skipped: launch folder without a log") for w in run.warnings)
 
 
-def test_keras_tensorboard_train_runs_and_validation_skipped() -> None:
+def test_a_keras_tensorboard_logdir_is_one_run_of_train_and_validation() -> None:
     runs = found(KERAS_TB)
-    assert [path for path, _ in runs] == [f"tb_logs_at_{stamp}/train" for stamp in (
+    assert [path for path, _ in runs] == [f"tb_logs_at_{stamp}" for stamp in (
         "2022-09-25-10-39-45", "2022-09-25-12-32-50", "2022-09-25-21-02-25", "2022-09-27-06-02-14")]
-    assert {kind for _, kind in runs} == {"TensorBoard run"}
-    reason = skipped(KERAS_TB)["tb_logs_at_2022-09-25-10-39-45/validation"]
-    assert reason.startswith("validation run beside train/")
+    assert {kind for _, kind in runs} == {"Keras TensorBoard logdir"}
+    assert "tb_logs_at_2022-09-25-10-39-45/validation" not in skipped(KERAS_TB)  # read with train/
 
 
 def test_lightning_versions_in_order_and_an_empty_one_skipped() -> None:

@@ -248,12 +248,12 @@ def test_wide_csv_all_nan_column_is_kept(tmp_path: Path) -> None:
     assert run.nan_steps["gen_loss"].tolist() == [0, 1]
 
 
-def test_wide_csv_missing_step_column(tmp_path: Path) -> None:
+def test_wide_csv_step_column_without_numbers(tmp_path: Path) -> None:
     path = tmp_path / "metrics.csv"
-    path.write_text("epoch,loss\n0,1.0\n")
+    path.write_text("step,loss\nfirst,1.0\n")
     with pytest.raises(InputError) as err:
         read_paths([path], input_format="csv")
-    assert "no step column" in err.value.message and err.value.file == str(path)
+    assert 'column "step" holds no numbers' in err.value.message and err.value.file == str(path)
 
 
 def test_wandb_history_uses_step(tmp_path: Path) -> None:
@@ -305,7 +305,7 @@ def test_gzip_folder_of_tb_exports(tmp_path: Path) -> None:
 
 def test_gzip_error_names_the_users_file(tmp_path: Path) -> None:
     path = tmp_path / "run.csv.gz"
-    path.write_bytes(gzip.compress(b"epoch,loss\n0,1.0\n"))
+    path.write_bytes(gzip.compress(b"step,loss\nfirst,1.0\n"))
     with pytest.raises(InputError) as err:
         read_paths([path], input_format="csv")
     assert err.value.file == str(path)

@@ -42,7 +42,8 @@ def test_rules_that_cannot_run_say_what_they_need(tmp_path: Path, capsys: pytest
     assert rules["grad-flow-dead"]["status"] == "needs"
     needs = rules["grad-flow-dead"]["needs"]
     assert any("only its zero-weight shadow loss_dbg_grad_flow" in n for n in needs)
-    assert rules["loss-plateau"]["needs"] == ["loss"]
+    assert rules["loss-plateau"]["needs"] == ["loss"]  # `total_loss` is no alias: the report asks
+    assert rules["val-loss-diverging"]["needs"][0].startswith("val_loss or validation/loss")
     assert rules["kl-rising"]["needs"] == ["kl_raw or loss_kl"]
     warmup = "parameter warmup_steps (--warmup-steps N)"
     assert rules["dino-not-improving"]["needs"] == ["dino_global", warmup]

@@ -30,7 +30,7 @@ def test_wheel_ships_the_rules_and_loads_them(tmp_path: Path) -> None:
     )
     wheel = next(tmp_path.glob("lossdoctor-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for rule_file in ("flow", "dino", "kl", "taps", "all", "diagnoses", "messages"):
+    for rule_file in ("flow", "dino", "kl", "taps", "all", "common", "diagnoses", "messages"):
         assert f"lossdoctor/rules/{rule_file}.yaml" in names
     assert "lossdoctor/rules/tests/default.yaml" in names
     unpacked = tmp_path / "site"
@@ -47,7 +47,7 @@ def test_wheel_ships_the_rules_and_loads_them(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(unpacked), "PATH": ""},
         check=True,
     ).stdout.split()
-    assert out[0].startswith(str(unpacked)) and out[1] == "15"
+    assert out[0].startswith(str(unpacked)) and out[1] == "18"
 
 
 def test_readme_quick_start_is_two_self_contained_commands_and_ci_runs_the_test_one() -> None:

@@ -53,7 +53,7 @@ def warning_at(run: RunData, line: int) -> ReadWarning:
 def test_formats_lists_the_readers_most_specific_first() -> None:
     order = [name for name in FORMATS if name != "tfevents"]
     assert order == ["hf-trainer-state", "tb-json", "tb-csv", "mmcv-json", "mmengine-scalars",
-                     "mmengine-text", "mmcv-text", "json", "csv", "jsonl", "mlflow"]
+                     "mmengine-text", "mmcv-text", "keras-text", "json", "csv", "jsonl", "mlflow"]
 
 
 def test_unknown_format_is_a_usage_error_listing_known_ones(tmp_path: Path) -> None:

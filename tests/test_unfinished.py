@@ -109,7 +109,8 @@ def test_real_mmdet_text_log_with_single_spaced_pairs_agrees_with_its_scalars() 
 def test_a_cut_e_notation_value_fires_no_spike_in_analyze_or_watch(
     cli: Callable[..., Result], tmp_path: Path
 ) -> None:
-    rows = "\n".join(f"{s},{1.2e-3 * (1 + 0.01 * (s % 7) / 7):.4e}" for s in range(1, 400))
+    # a falling loss (a flat one is a plateau now that the window fits a short run)
+    rows = "\n".join(f"{s},{1.2e-3 * (1 - s / 1000 + 0.01 * (s % 7) / 7):.4e}" for s in range(1, 400))
     path = tmp_path / "train.csv"
     path.write_text(f"step,loss\n{rows}\n400,1.2345", encoding="utf-8")  # `1.2345` of `1.2345e-03`
     assert "loss-spike" not in cli("analyze", path, "--fail-on", "warn", "--width", "200").out

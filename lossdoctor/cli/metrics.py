@@ -131,6 +131,7 @@ def describe(run: RunData) -> dict[str, Any]:
         "points": len(frame),
         "steps": {"first": int(steps[0]), "last": int(steps[-1])} if len(steps) else None,
         "interval": interval,
+        "step_unit": run.step_unit,
         "launches": [{"file": s.file, "first": s.first, "last": s.last} for s in run.segments],
         "metrics": [_metric(run, str(name)) for name in frame.columns],
         "shadow_only": [{"metric": name, "shadow": run.shadows.get(name)}
@@ -223,6 +224,8 @@ def render(summary: dict[str, Any]) -> None:
                       markup=False, emoji=False, highlight=False)
     steps = summary["steps"]
     span = f"{steps['first']}–{steps['last']}" if steps else "none"
+    if summary.get("step_unit") == "epoch":
+        span += " (epochs)"
     head = [("format", summary["format"]), ("points", summary["points"]), ("steps", span),
             ("interval", summary["interval"] or "n/a"), ("launches", len(summary["launches"]))]
     console.print(Text("   ").join(Text.assemble((k, "bold"), f" {clean(v)}") for k, v in head))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lossdoctor.config import ProjectConfig
     from lossdoctor.engine.packs import RuleSet
 
-RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float}
+RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
 
 
 @dataclass

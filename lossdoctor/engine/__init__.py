@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.engine.diagnose import coverage, diagnose
+from lossdoctor.engine.diagnose import coverage, diagnose, guide_run
 from lossdoctor.engine.evaluate import evaluate_checks
 from lossdoctor.engine.messages import message
 from lossdoctor.engine.overview import overview
@@ -46,6 +46,9 @@ def _analyze(
     outcome = evaluate_checks(run, ruleset.checks, params, rule_params or {}, lang)
     findings = sorted(outcome.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))
     states = coverage(run, ruleset)
+    guide = guide_run(states)
+    if not guide:  # no branch, tap or latent in the log: no checklist, no branch verdicts to give
+        states = {}
     notes = []
     smoothing = params.get("smoothing")
     if smoothing is not None and isinstance(smoothing.value, int) and smoothing.value > 1:
@@ -57,7 +60,7 @@ def _analyze(
         params=params,
         findings=findings,
         diagnoses=diagnose(findings, outcome.signals, ruleset, states, lang),
-        verdicts=verdicts(run, findings, outcome.signals, params, lang),
+        verdicts=verdicts(run, findings, outcome.signals, params, lang) if guide else [],
         not_evaluated=outcome.not_evaluated,
         evaluated=outcome.evaluated,
         coverage=states,

@@ -34,6 +34,7 @@ def diagnose(
     """Every diagnosis whose checks (or coverage gaps) hold."""
     fired = {f.rule for f in findings if f.severity != "info"}
     known = fired | signals
+    guide = guide_run(states)
     out: list[Diagnosis] = []
     for rule in ruleset.diagnoses:
         if rule.coverage:
@@ -48,7 +49,8 @@ def diagnose(
         if any(name in fired for name in rule.unless):
             continue
         checks = [c for c in (*rule.all_of, *rule.any_of, *rule.supporting) if c in fired]
-        text = rule.text.get(lang) or rule.text["en"]
+        texts = rule.text if guide or not rule.generic_text else rule.generic_text
+        text = texts.get(lang) or texts["en"]
         out.append(
             Diagnosis(
                 rule.id,
@@ -60,6 +62,14 @@ def diagnose(
             )
         )
     return out
+
+
+def guide_run(states: dict[str, str]) -> bool:
+    """Whether the run logs any of the guide's checklist metrics (a branch loss, a tap, the latent).
+
+    A Keras history logs none: its report speaks of no flow branch, no taps and no checklist.
+    """
+    return any(state != MISSING for state in states.values())
 
 
 def _coverage_diagnosis(

@@ -56,6 +56,7 @@ class Context:
     signals: set[str]
     pending: list[Pending] = field(default_factory=list)
     floats: dict[str, np.ndarray] = field(default_factory=dict)
+    judged: int = 0  # points the last rule judged: "evaluated" must mean it could have fired
 
     def column(self, name: str) -> np.ndarray:
         """A column as float64, converted once per run (many rules read the same metrics)."""
@@ -114,12 +115,15 @@ def evaluate_checks(
             try:
                 if rule.detector:
                     found = DETECTORS[rule.detector](run, rule, lang)
+                    ctx.judged = len(run.frame)
                 else:
                     found, metrics, values = _judge(ctx, rule, tag, overrides.get(rule.id, {}))
             except Skip as skip:
                 out.not_evaluated.append(NotEvaluated(rule.id, str(skip), tag, rule.pack))
                 continue
-            out.evaluated.append(Evaluated(rule.id, tag, rule.pack, *looked_at(rule, metrics, values)))
+            out.evaluated.append(
+                Evaluated(rule.id, tag, rule.pack, *looked_at(rule, metrics, values), judged=ctx.judged)
+            )
             out.findings.extend(found)
     return out
 
@@ -172,6 +176,9 @@ def _judge(
                 interval=f"{interval:g}" if interval else "?",
             )
         )
+    if span > 0 and span > steps[-1] - steps[0]:  # no stretch can last the window: it could never fire
+        raise Skip(message("ne_no_window", lang, window=f"{span:g}", span=int(steps[-1] - steps[0]),
+                           interval=f"{interval:g}" if interval else "?"))
     try:
         assert rule.condition is not None  # only detector rules have none, and they do not come here
         mask = _as_mask(rule.condition.evaluate(env, funcs), steps)
@@ -180,13 +187,14 @@ def _judge(
     if judged and all(n == 0 for _, n in judged):
         raise Skip(
             message(
-                "ne_no_window",
+                "ne_no_point",
                 lang,
-                window=f"{span:g}",
+                what="; ".join(dict.fromkeys(label for label, _ in judged)),
                 span=int(steps[-1] - steps[0]) if len(steps) else 0,
                 interval=f"{interval:g}" if interval else "?",
             )
         )
+    ctx.judged = max((n for _, n in judged), default=len(steps))
     found = []
     stretches = windows.stretches(steps, mask, 0.0, rule.tolerance)
     for first, last in stretches:
@@ -300,6 +308,10 @@ def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) 
                 raise Skip(
                     message("ne_shadow_only", lang, metric=shadowed, shadow=run.shadows.get(shadowed, "?"))
                 )
+            all_nan = next((n for n in names if n in run.frame.columns), None)
+            if all_nan is not None:  # logged, but never as a number: not the same as absent
+                points = len(run.nan_steps.get(all_nan, ()))
+                raise Skip(message("ne_all_nan", lang, metric=all_nan, points=points))
             raise Skip(message("ne_missing_metric", lang, metric=" or ".join(names)))
         resolved[local] = present
     return resolved
@@ -362,6 +374,7 @@ def _environment(
         interval=windows.typical_interval(all_steps) or 0.0,
         first_step=float(all_steps[0]) if len(all_steps) else 0.0,
         last_step=float(all_steps[-1]) if len(all_steps) else 0.0,
+        span=float(steps[-1] - steps[0]) if len(steps) else 0.0,  # what this rule reads: its whole run
     )
     for name in functions.RUN_PARAMS:
         param = params.get(name)

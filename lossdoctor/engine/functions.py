@@ -20,8 +20,8 @@ import numpy as np
 
 from lossdoctor.engine import windows
 
-RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step"})
-RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight"})
+RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step", "span"})
+RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
 
 ARRAY, SCALAR, ANY = "array", "scalar", "any"
 CONDITION, EVIDENCE = "condition", "evidence"
@@ -122,11 +122,15 @@ REGISTRY: dict[str, Function] = {
             "median of the first `share` of the rule's scope (3 points at least)", scope_bound=True),
         _fn("share", "mask:array", SCALAR, EVIDENCE, "share of the stretch's points where `mask` is true"),
         _fn("points", "values:array", SCALAR, EVIDENCE, "how many points the stretch holds"),
+        _fn("fit_window", "window:scalar min_points:scalar cap:scalar", SCALAR, CONDITION,
+            "`window` steps, grown to hold at least `min_points` logged points, at most `cap` steps"),
+        _fn("improvement", "values:array", SCALAR, CONDITION,
+            "relative rise of the values from their first points to their last third"),
     )
 }  # fmt: skip
 CONDITION_FUNCTIONS = frozenset(n for n, f in REGISTRY.items() if CONDITION in f.contexts)
 AGGREGATES = frozenset(n for n, f in REGISTRY.items() if EVIDENCE in f.contexts)
-WINDOW_FUNCTIONS = frozenset({"min", "max"})  # what `for:` and a window argument may call
+WINDOW_FUNCTIONS = frozenset({"min", "max", "fit_window"})  # what `for:` and a window argument may call
 
 # Trend thresholds of the default estimator (see windows.py); a rule may pass its own.
 RISING = (0.05, 0.3)
@@ -190,9 +194,19 @@ def condition_functions(
 
     def spike(values: Any, factor: Any, window: Any) -> np.ndarray:
         values = _floats(values, steps)
-        level = windows.trailing_median(steps, values, _window(window))
+        span = _window(window)
+        level = windows.trailing_median(steps, values, span)
+        on_judged(f"spike over {span:g} steps", int((np.isfinite(level) & np.isfinite(values)).sum()))
         with np.errstate(invalid="ignore", over="ignore"):
             return (level > 0) & (values > float(factor) * level)
+
+    def improvement(values: Any) -> float:
+        rise, points = windows.improvement(_floats(values, steps))
+        on_judged("improvement over the run", points)
+        return rise
+
+    def fit_window(window: Any, min_points: Any, cap: Any) -> float:
+        return windows.fit_window(steps, float(window), int(min_points), float(cap))
 
     def count(mask: Any, window: Any) -> np.ndarray:
         flags = np.broadcast_to(np.asarray(mask).astype(bool), steps.shape)
@@ -215,6 +229,8 @@ def condition_functions(
         "spike": spike,
         "count": count,
         "early_median": early_median,
+        "fit_window": fit_window,
+        "improvement": improvement,
     }
 
 

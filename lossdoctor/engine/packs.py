@@ -21,7 +21,8 @@ from lossdoctor.errors import RuleFileError
 FILE_FIELDS = {"pack", "extends", "overrides", "disable", "checks", "diagnoses", "checklist", "overview"}
 PACKS = ("default", "none")
 OVERVIEW_FIELDS = {"metric", "good", "low", "high"}
-DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text"}
+DIAGNOSIS_FIELDS = {"id", "severity", "any", "all", "supporting", "unless", "coverage", "guide", "text",
+                    "generic_text"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class DiagnosisRule:
     coverage: bool
     guide: str
     text: dict[str, Text]
+    # said instead of `text` on a run that logs none of the guide's branches (a Keras history)
+    generic_text: dict[str, Text] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,6 +222,7 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
         if not isinstance(entry.get("guide", ""), str):
             problems.add(line, "expected text", rid, "guide")
         text = parse_text(entry.get("text"), problems, line, rid)
+        generic = parse_text(entry["generic_text"], problems, line, rid) if "generic_text" in entry else {}
         out.append(
             DiagnosisRule(
                 rid,
@@ -230,6 +234,7 @@ def _parse_diagnoses(raw: Any, file: str) -> list[DiagnosisRule]:
                 bool(entry.get("coverage", False)),
                 str(entry.get("guide", "")),
                 text,
+                generic,
             )
         )
     problems.raise_if_any()

@@ -27,6 +27,7 @@ KL_LOSS_KEYS = ("loss_kl", "kl_loss")
 # ... or these exact paths: the β of a β-VAE as the model's own top-level `beta` (the guide's generator),
 # never a `beta` nested in a head or a loss.
 KL_WEIGHT_PATHS = ("model.beta",)
+CLASS_KEYS = ("num_classes", "n_classes", "nb_classes", "number_of_classes", "classes")
 
 
 def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
@@ -43,7 +44,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
         ga = _dig(run.config, ("optim_wrapper", "accumulative_counts"))
         if isinstance(ga, int | float) and not isinstance(ga, bool) and ga >= 1:
             params["ga"] = Param(int(ga), f"{source} optim_wrapper.accumulative_counts")
-        elif run.config:
+        elif run.config and not source.endswith("hparams.yaml"):  # Lightning's hparams are no MMEngine config
             params["ga"] = Param(1, f"{source} (no accumulative_counts: MMEngine's default 1)")
     if "warmup_steps" not in params:
         found = _warmup_from_config(run.config, source) or _warmup_from_alpha(run)
@@ -54,6 +55,10 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
             if is_kl_weight(path) and isinstance(value, int | float) and not isinstance(value, bool):
                 params["kl_weight"] = Param(float(value), f"{source} {path}")
                 break
+    if "num_classes" not in params:
+        found = _classes(run.config, source)
+        if found:
+            params["num_classes"] = found
     if "smoothing" not in params:
         smoothing = _smoothing(run, source)
         if smoothing is not None:
@@ -82,6 +87,15 @@ def is_kl_weight(path: str) -> bool:
     parts = path.split(".")
     return path in KL_WEIGHT_PATHS or parts[-1] in KL_WEIGHT_KEYS or (
         len(parts) > 1 and parts[-1] == "loss_weight" and parts[-2] in KL_LOSS_KEYS)
+
+
+def _classes(config: Mapping[str, Any], source: str) -> Param | None:
+    """The number of classes (`num_classes`, Lightning's hparams): what chance-level accuracy is."""
+    for path, value in _walk(config):
+        whole = _is_steps(value) and float(value).is_integer() and value >= 2
+        if path.split(".")[-1] in CLASS_KEYS and whole:
+            return Param(int(value), f"{source} {path}")
+    return None
 
 
 def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:

@@ -116,6 +116,8 @@ def trend(
     bin_of = ((steps - steps[0]) // width).astype(np.int64)
     dense, counts = _bin_medians(bin_of, values, finite)
     k = round(window / width) + 1
+    if window >= steps[-1] - steps[0]:  # a window as long as the run (a short run's, fit_window) is the run
+        k = min(k, len(dense))
     if len(dense) < k or k < 2:
         return empty
     stride = max(1, (len(dense) - k + 1) // MAX_WINDOWS)
@@ -217,6 +219,41 @@ def most_points_in(steps: np.ndarray, window: float) -> int:
         return 0
     ends = np.searchsorted(steps, np.asarray(steps, dtype=np.float64) + window, side="right")
     return int((ends - np.arange(len(steps))).max())
+
+
+def fit_window(steps: np.ndarray, window: float, min_points: int, cap: float) -> float:
+    """A window of `window` steps that holds at least `min_points` logged points, at most `cap` steps.
+
+    Generic rules are written for dense step logs (a 100-step spike history, a
+    1000-step plateau); a per-epoch history of 4–100 points holds none of those.
+    So the window grows to `min_points` points when the log is sparse, and shrinks
+    to `cap` (a share of the run, or the whole run) when the run is short; where
+    even `min_points` points do not fit, the window stays at `min_points` and the
+    rule says it could not be judged. On a log dense enough for the step window,
+    nothing changes.
+    """
+    if len(steps) < 2:  # no interval to scale by, and no stretch to judge: `min_points` steps outlast the run
+        return float(max(min_points, 2) - 1)
+    interval = typical_interval(steps) or 1.0
+    need = (max(min_points, 2) - 1) * interval
+    return min(max(window, need), max(cap, need))
+
+
+def improvement(values: np.ndarray) -> tuple[float, int]:
+    """How far the run's last third rose above its start, relative to the start (and the points judged).
+
+    The start is the median of the first 3 points (2 on a 4–5-point run), the end the median of
+    the last third: an accuracy that rose in the first epochs and then held has improved, one
+    stuck at chance has not, whatever a trend over the flat remainder says. NaN when fewer than
+    4 finite points (then nothing is judged).
+    """
+    finite = values[np.isfinite(values)]
+    if len(finite) < 4:
+        return float("nan"), 0
+    head = finite[: min(MIN_POINTS, max(2, len(finite) // 3))]
+    tail = finite[-max(2, len(finite) // 3) :]
+    start = float(np.median(head))
+    return (float(np.median(tail)) - start) / max(abs(start), 1e-12), len(finite)
 
 
 def points_in(window: float, interval: float | None) -> int:

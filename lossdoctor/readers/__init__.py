@@ -24,6 +24,8 @@ from lossdoctor.readers import (
     hf_trainer_state,
     json,
     jsonl,
+    keras_tb,
+    keras_text,
     launches,
     mlflow,
     mmcv_json,
@@ -52,6 +54,7 @@ READERS: dict[str, Reader] = {
     mmengine_scalars.NAME: mmengine_scalars,
     mmengine_text.NAME: mmengine_text,  # `YYYY/MM/DD` stamps
     mmcv_text.NAME: mmcv_text,  # `YYYY-MM-DD ...,mmm` stamps
+    keras_text.NAME: keras_text,  # `Epoch 1/10` then `- loss: ...`: Keras' console output
     json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
     csv.NAME: csv,
     jsonl.NAME: jsonl,
@@ -107,6 +110,8 @@ def read_paths(
                          field="input-format")
     if not paths:
         raise UsageError("no log given: pass a file or an MMEngine work dir")
+    if len(paths) == 1 and input_format in (None, tfevents.NAME) and keras_tb.is_logdir(Path(paths[0])):
+        return _keras_logdir(Path(paths[0]), aliases)
     files, notes = _expand([Path(p) for p in paths])
     with ExitStack() as stack:
         plain = [stack.enter_context(gzipped.plain(file)) for file in files]
@@ -117,6 +122,18 @@ def read_paths(
     read_files = [str(file.original) for file in plain if str(file.original) not in left_out]
     run = launches.build_chosen(reads, read_files, "+".join(dict.fromkeys(names)), aliases, launch)
     run.warnings.extend(unread + notes)
+    if reads and all(read.step_unit == "epoch" for read in reads):
+        run.step_unit = "epoch"
+    return run
+
+
+def _keras_logdir(folder: Path, aliases: Mapping[str, str] | None) -> RunData:
+    """A Keras TensorBoard logdir (train/, validation/): one run on the epoch axis."""
+    from lossdoctor.frame import build_run
+
+    run = build_run([keras_tb.read_logdir(folder)], tfevents.NAME, aliases)
+    run.files = [str(f) for files in keras_tb.split_files(folder).values() for f in files]
+    run.step_unit = "epoch"
     return run
 
 
@@ -251,11 +268,15 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
             raise InputError("no such file or directory", file=str(path))
     runs: dict[str, list[Path]] = {}
     for folder in (path for path in paths if path.is_dir()):
-        if mlflow.is_run(folder) or discover.mmcv_launches(folder) or _launch_file(folder) is not None:
+        if (mlflow.is_run(folder) or discover.mmcv_launches(folder) or _launch_file(folder) is not None
+                or keras_tb.is_logdir(folder)):
             key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
             runs.setdefault(str(key), []).append(folder)
             continue
         for run in discover.discover(folder).runs:
+            if run.kind == "Keras TensorBoard logdir":
+                runs.setdefault(str(run.path), [run.path])
+                continue
             launch = run.kind == "MMEngine launch" and _LAUNCH_NAME.fullmatch(run.path.name) is not None
             runs.setdefault(str(run.path.parent if launch else run.path), []).extend(_run_paths(run))
     files = [path for path in paths if not path.is_dir()]

@@ -69,6 +69,7 @@ class FileRead:
     precision: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     config_source: str | None = None
+    step_unit: str = "step"  # "epoch" when the file's axis is the epoch (a per-epoch history)
 
 
 class Reader(Protocol):

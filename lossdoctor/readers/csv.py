@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
+from lossdoctor.readers import epoch_axis
 from lossdoctor.readers.base import FileRead, Lines, line_warnings, set_aside_note
 from lossdoctor.readers.jsonl import TRUNCATED, row_lines
 
@@ -57,9 +58,12 @@ def header_of(head: bytes) -> list[str] | None:
 
 
 def sniff(head: bytes) -> bool:
-    """A comma-separated header naming a step-like column."""
+    """A comma-separated header naming a step-like or epoch column, or a history table (`epoch_axis`)."""
     header = header_of(head)
-    return header is not None and any(name in header for name in STEP_COLUMNS)
+    if header is None:
+        return False
+    axis = STEP_COLUMNS + epoch_axis.EPOCH_COLUMNS
+    return any(name in header for name in axis) or epoch_axis.is_history(head, header)
 
 
 def read(path: Path) -> FileRead:
@@ -68,6 +72,11 @@ def read(path: Path) -> FileRead:
 
     table = read_table(path)
     step_column = next((name for name in STEP_COLUMNS if name in table.values), None)
+    unit = "step"
+    if step_column is None and not any(name in table.header for name in STEP_COLUMNS):
+        step_column, epoch_notes = epoch_axis.epoch_column(path, table)
+        unit, table.warnings = "epoch", table.warnings + epoch_notes
+        epoch_axis.pandas_blanks_are_nan(table, step_column)
     if step_column is None:
         missing = next((name for name in STEP_COLUMNS if name in table.header), None)
         detail = f'column "{missing}" holds no numbers' if missing else "no step column"
@@ -82,7 +91,10 @@ def read(path: Path) -> FileRead:
               if k not in drop and (k in nan or not _all_missing(v[keep]))}  # all-`nan` is data: keep it
     steps = table.values[step_column][keep].astype(np.int64)
     lines = table.lines.get()[keep] if not keep.all() else table.lines.get()
-    return merge_same_steps(path, values, nan, steps, lines, table.warnings + notes)
+    read_ = merge_same_steps(path, values, nan, steps, lines, table.warnings + notes)
+    read_.step_unit = unit
+    read_.config, read_.config_source = epoch_axis.lightning_hparams(path)
+    return read_
 
 
 def _all_missing(column: np.ndarray) -> bool:

@@ -88,7 +88,7 @@ def _visit(folder: Path, found: Discovery, depth: int) -> None:
         return
     dirs = [p for p in entries if p.is_dir() and not p.is_symlink()]
     files = [p for p in entries if p.is_file()]
-    for layout in (_mmengine, _mmcv, _mlflow, _hf_trainer, _lightning_csv):
+    for layout in (_mmengine, _mmcv, _mlflow, _hf_trainer, _lightning_csv, _keras_logdir):
         if layout(folder, dirs, files, found):
             return
     _tensorboard_and_files(folder, dirs, files, found)
@@ -203,6 +203,17 @@ def _holds_runs(folder: Path) -> bool:
             _EVENTS.match(q.name) for p in children if p.is_dir() for q in p.iterdir())
     except OSError:
         return False
+
+
+def _keras_logdir(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
+    """Keras' TensorBoard logdir: `train/` and `validation/` event files are one run on the epoch axis."""
+    from lossdoctor.readers import keras_tb
+
+    if not keras_tb.is_logdir(folder):
+        return False
+    inputs = tuple(f for split in keras_tb.split_files(folder).values() for f in split)
+    found.runs.append(Found(folder, "Keras TensorBoard logdir", inputs))
+    return True
 
 
 def _lightning_csv(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:

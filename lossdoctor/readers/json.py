@@ -14,6 +14,7 @@ from typing import Any
 
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
+from lossdoctor.readers import epoch_axis
 from lossdoctor.readers.base import FileRead, Lines, set_aside_note
 from lossdoctor.readers.jsonl import STEP_KEYS, first_objects, records_to_columns
 from lossdoctor.readers.tb_export import to_float
@@ -42,6 +43,10 @@ def read(path: Path) -> FileRead:
     data = _load(path)
     records, warnings = _records(path, data)
     step_key = next((k for k in STEP_KEYS if any(k in r for r in records)), None)
+    unit = "step"
+    if step_key is None:  # a per-epoch history (Keras' History as JSON): the epoch, else the position
+        step_key, notes = epoch_axis.record_epochs(path, records)
+        unit, warnings = "epoch", warnings + notes
     if step_key is None:
         raise InputError(f"no step column: expected one of {', '.join(STEP_KEYS)}", file=str(path))
     kept = [r for r in records if r.get(step_key) is not None and r[step_key] == r[step_key]]
@@ -50,8 +55,10 @@ def read(path: Path) -> FileRead:
         raise InputError(f'no records with a "{step_key}"', file=str(path))
     steps = np.asarray([r.pop(step_key) for r in kept], dtype=np.float64).astype(np.int64)
     cols = records_to_columns(kept, [1] * len(kept))
-    return FileRead(file=str(path), rows=pd.DataFrame(cols.values, copy=False), steps=steps,
-                    lines=Lines.known(cols.lines_or_rows()), nan=cols.nan, warnings=warnings)
+    read_ = FileRead(file=str(path), rows=pd.DataFrame(cols.values, copy=False), steps=steps,
+                     lines=Lines.known(cols.lines_or_rows()), nan=cols.nan, warnings=warnings)
+    read_.step_unit = unit
+    return read_
 
 
 def _load(path: Path) -> Any:

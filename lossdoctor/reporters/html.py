@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from lossdoctor.model import Diagnosis, Finding, Report
 from lossdoctor.reporters.charts import Chart, build_charts, chart_data, charted_metrics, legend, svg
 from lossdoctor.reporters.json import log_interval, step_extent
-from lossdoctor.reporters.labels import coverage_word, label, severity_word, verdict_word
+from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.markdown import (
     case_name,
     evidence_text,
@@ -209,7 +209,7 @@ def _run_facts(report: Report) -> str:
         (
             label("interval", lang),
             [
-                label("every_n_steps", lang, n=format_number(interval))
+                every_interval(run.step_unit, interval, format_number(interval), lang)
                 if interval is not None
                 else label("unknown", lang)
             ],

@@ -85,6 +85,7 @@ def run_section(report: Report) -> dict[str, Any]:
         "points": len(run.frame),
         "steps": None if extent is None else {"first": extent[0], "last": extent[1]},
         "interval": log_interval(run.frame),
+        "step_unit": run.step_unit,
         "segments": [{"file": s.file, "first": int(s.first), "last": int(s.last)} for s in run.segments],
         "params": {
             name: {"value": to_jsonable(report.params[name].value), "source": report.params[name].source}

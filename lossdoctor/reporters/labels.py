@@ -21,6 +21,8 @@ LABELS: dict[str, dict[str, str]] = {
         "steps": "Steps",
         "interval": "Log interval",
         "every_n_steps": "every {n} steps",
+        "every_epoch": "every epoch",
+        "every_n_epochs": "every {n} epochs",
         "segments_stitched": "{n} launches stitched; later wins where steps overlap",
         "params": "Parameters",
         "notes": "Notes",
@@ -140,6 +142,8 @@ LABELS: dict[str, dict[str, str]] = {
         "steps": "步数范围",
         "interval": "记录间隔",
         "every_n_steps": "每 {n} 步",
+        "every_epoch": "每个 epoch",
+        "every_n_epochs": "每 {n} 个 epoch",
         "segments_stitched": "拼接了 {n} 次启动；步数重叠处以后者为准",
         "params": "参数",
         "notes": "备注",
@@ -264,6 +268,13 @@ def label(key: str, lang: str, **values: object) -> str:
     table = LABELS.get(lang, LABELS["en"])
     text = table.get(key, LABELS["en"][key])
     return text.format(**values) if values else text
+
+
+def every_interval(unit: str, interval: int | float, shown: str, lang: str) -> str:
+    """"every 10 steps", or "every epoch" when the log's axis is the epoch (a per-epoch history)."""
+    if unit == "epoch":
+        return label("every_epoch", lang) if interval == 1 else label("every_n_epochs", lang, n=shown)
+    return label("every_n_steps", lang, n=shown)
 
 
 def severity_word(severity: str, lang: str) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 
 from lossdoctor.model import SEVERITY_ORDER, Finding, Report
 from lossdoctor.reporters.json import log_interval, step_extent
-from lossdoctor.reporters.labels import label, severity_word, verdict_word
+from lossdoctor.reporters.labels import every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_number
 
@@ -223,5 +223,5 @@ def _run_line(report: Report) -> str:
                          else f"{label('steps', lang)}: {label('none', lang)}"))
     interval = log_interval(run.frame)
     if interval is not None:
-        parts.append(md_text(label("every_n_steps", lang, n=format_number(interval))))
+        parts.append(md_text(every_interval(run.step_unit, interval, format_number(interval), lang)))
     return f"**{md_text(label('ci_run', lang))}:** " + " · ".join(parts)

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from lossdoctor.model import SEVERITY_ORDER, Diagnosis, Finding, MetricSummary, Report
 from lossdoctor.reporters.json import log_interval, step_extent
-from lossdoctor.reporters.labels import coverage_word, label, severity_word, verdict_word
+from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 
 SEVERITY_STYLE = {"red": "bold white on red", "warn": "bold black on yellow", "info": "bold white on blue"}
@@ -118,8 +118,10 @@ def _run_summary(report: Report) -> Group:
     extent = step_extent(run.frame)
     facts.add_row(label("steps", lang), Text(f"{extent[0]}–{extent[1]}" if extent else label("none", lang)))
     interval = log_interval(run.frame)
-    facts.add_row(label("interval", lang), Text(label("every_n_steps", lang, n=format_number(interval))
-                                                if interval is not None else label("unknown", lang)))
+    every = label("unknown", lang)
+    if interval is not None:
+        every = every_interval(run.step_unit, interval, format_number(interval), lang)
+    facts.add_row(label("interval", lang), Text(every))
     if report.config_source:
         facts.add_row(label("config", lang), as_text(report.config_source))
     parts: list[RenderableType] = [facts]
