@@ -54,3 +54,67 @@ def test_an_exponential_config_beside_the_log_is_a_warning_and_the_run_is_analys
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert "config too large" in json.dumps(report)
+
+
+# --- never lose or corrupt a file ------------------------------------------------------------------
+
+
+def _scalars_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    work = tmp_path / "run"
+    shutil.copytree(HEALTHY, work)
+    return next(work.rglob("scalars.json"))
+
+
+@pytest.mark.parametrize("how", ["same", "symlink", "hardlink"])
+@pytest.mark.parametrize("option", ["--output", "--write-baseline"])
+def test_a_report_is_never_written_onto_the_log_it_read(cli: Cli, tmp_path: Path, how: str, option: str) -> None:
+    import os
+
+    log = _scalars_copy(tmp_path)
+    before = log.read_bytes()
+    target = log
+    if how == "symlink":
+        target = tmp_path / "link.json"
+        target.symlink_to(log)
+    elif how == "hardlink":
+        target = tmp_path / "hard.json"
+        os.link(log, target)
+    args = ["--format", "json", "--output", target] if option == "--output" else ["--write-baseline", target]
+    result = cli("analyze", log, *args)
+    assert result.code == 2, result.err
+    assert "input file" in result.err and "Traceback" not in result.err
+    assert log.read_bytes() == before
+
+
+def test_every_output_is_checked_before_any_is_written(cli: Cli, tmp_path: Path) -> None:
+    log = _scalars_copy(tmp_path)
+    json_out = tmp_path / "report.json"
+    result = cli("analyze", log, "--output", f"json={json_out}", "--output", f"junit={tmp_path / 'no' / 'r.xml'}")
+    assert result.code == 2 and "no such directory" in result.err
+    assert not json_out.exists()
+
+
+def test_a_report_that_cannot_be_written_whole_leaves_the_old_one(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    log = _scalars_copy(tmp_path)
+    html = tmp_path / "report.html"
+    html.write_text("the old report")
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            super().write(text[:10])
+            raise OSError(28, "No space left on device")
+
+    import os
+
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: (real_fdopen(fd, *a, **k).close(), FullDisk())[1])
+    result = cli("analyze", log, "--format", "html", "--output", html)
+    assert result.code == 2 and "No space left" in result.err
+    assert html.read_text() == "the old report"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
