@@ -12,13 +12,13 @@ and a wide CSV with a header.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lossdoctor.readers import csv as csv_reader
 from lossdoctor.readers import jsonl, mmengine_text
+from lossdoctor.readers.nonfinite import Spellings
 
 FOLLOWABLE = ("mmengine-scalars", "jsonl", "mmengine-text", "csv")
 SCALARS_DROP = ("step", "iter")
@@ -63,7 +63,7 @@ def _numbers(obj: dict[str, Any], drop: tuple[str, ...]) -> tuple[dict[str, floa
 
 
 class JsonLinesParser:
-    """MMEngine `scalars.json` or generic JSON lines: `json.loads` per line, as the slow reader path does."""
+    """MMEngine `scalars.json` or generic JSON lines: parsed per line, as the slow reader path does."""
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
@@ -71,12 +71,14 @@ class JsonLinesParser:
         self.bad_lines = 0
         self.step_key: str | None = "step" if fmt == "mmengine-scalars" else None
         self.markers_seen = False  # scalars: once a line has `iter`/`epoch`, lines without are val lines
+        self.spellings = Spellings()  # nan/inf spelled as C loggers do; too-deep lines are bad lines
+        self.numeric: set[str] = set()  # keys seen holding a number: a later null there is orjson's NaN
 
     def feed(self, line: str, number: int) -> Row | None:
         if not line.strip():
             return None
         try:
-            obj = json.loads(line.lstrip("\ufeff"))
+            obj = self.spellings.loads(line.lstrip("\ufeff"))
         except ValueError:
             self.bad_lines += 1
             return None
@@ -99,6 +101,10 @@ class JsonLinesParser:
                 return None  # a val line (`coco/...` with `"step": 0`)
             drop = SCALARS_DROP
         values, nan = _numbers(obj, drop)
+        self.numeric.update(values)
+        for key in self.numeric.intersection(k for k, v in obj.items() if v is None):
+            values[key] = math.nan
+            nan.add(key)
         return Row(int(step), values, nan, number)
 
 

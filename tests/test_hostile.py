@@ -69,7 +69,9 @@ def _scalars_copy(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("how", ["same", "symlink", "hardlink"])
 @pytest.mark.parametrize("option", ["--output", "--write-baseline"])
-def test_a_report_is_never_written_onto_the_log_it_read(cli: Cli, tmp_path: Path, how: str, option: str) -> None:
+def test_a_report_is_never_written_onto_the_log_it_read(
+    cli: Cli, tmp_path: Path, how: str, option: str
+) -> None:
     import os
 
     log = _scalars_copy(tmp_path)
@@ -91,7 +93,8 @@ def test_a_report_is_never_written_onto_the_log_it_read(cli: Cli, tmp_path: Path
 def test_every_output_is_checked_before_any_is_written(cli: Cli, tmp_path: Path) -> None:
     log = _scalars_copy(tmp_path)
     json_out = tmp_path / "report.json"
-    result = cli("analyze", log, "--output", f"json={json_out}", "--output", f"junit={tmp_path / 'no' / 'r.xml'}")
+    junit = tmp_path / "no" / "r.xml"
+    result = cli("analyze", log, "--output", f"json={json_out}", "--output", f"junit={junit}")
     assert result.code == 2 and "no such directory" in result.err
     assert not json_out.exists()
 
@@ -118,3 +121,104 @@ def test_a_report_that_cannot_be_written_whole_leaves_the_old_one(
     assert result.code == 2 and "No space left" in result.err
     assert html.read_text() == "the old report"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# --- a red flag is never missed because of how a value was spelled ---------------------------------
+
+STEPS = range(10, 1010, 10)
+
+
+def _loss(step: int) -> str:
+    return f"{2.0 - step / 1000:.4f}"
+
+
+def _jsonl(bad: str, *, mmengine: bool = False) -> str:
+    lines = []
+    for step in STEPS:
+        loss = bad if step == 800 else _loss(step)
+        extra = f', "iter": {step}, "lr": 0.001' if mmengine else ""
+        lines.append(f'{{"step": {step}, "loss": {loss}{extra}}}')
+    return "\n".join(lines) + "\n"
+
+
+def _mmcv(bad: str) -> str:
+    lines = ['{"env_info": "x", "seed": 1}']
+    for step in STEPS:
+        loss = bad if step == 800 else _loss(step)
+        lines.append(f'{{"mode": "train", "epoch": 1, "iter": {step}, "lr": 0.001, "loss": {loss}}}')
+    return "\n".join(lines) + "\n"
+
+
+def _json_doc(bad: str) -> str:
+    items = [f'{{"step": {s}, "loss": {bad if s == 800 else _loss(s)}}}' for s in STEPS]
+    return "[" + ",\n".join(items) + "]\n"
+
+
+def _hf(bad: str) -> str:
+    items = [f'{{"step": {s}, "loss": {bad if s == 800 else _loss(s)}, "epoch": 1}}' for s in STEPS]
+    return '{"best_metric": null, "log_history": [' + ",\n".join(items) + "]}\n"
+
+
+def _tb_json(bad: str) -> str:
+    return "[" + ", ".join(f"[1700000000.0, {s}, {bad if s == 800 else _loss(s)}]" for s in STEPS) + "]\n"
+
+
+FORMATS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "jsonl": ("log.jsonl", _jsonl),
+    "mmengine-scalars": ("scalars.json", lambda bad: _jsonl(bad, mmengine=True)),
+    "mmcv-json": ("20260101_000000.log.json", _mmcv),
+    "json": ("log.json", _json_doc),
+    "hf-trainer-state": ("trainer_state.json", _hf),
+    "tb-json": ("run_loss.json", _tb_json),
+}
+
+
+@pytest.mark.parametrize("spelling", ["nan", "inf", "-inf", "null", "NaN"])
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_spelling_of_a_non_finite_loss_fires_and_fails_the_gate(
+    cli: Cli, tmp_path: Path, fmt: str, spelling: str
+) -> None:
+    name, make = FORMATS[fmt]
+    log = tmp_path / name
+    log.write_text(make(spelling))
+    result = cli("analyze", log, "--format", "json", "--tag", "loss")
+    assert result.code == 1, result.err + result.out[:2000]
+    report = json.loads(result.out)
+    assert report["run"]["format"] == fmt
+    assert "non-finite-loss" in {f["rule"] for f in report["findings"]}
+    if spelling != "NaN":  # the report says how it was written
+        assert f"spelled {spelling} (1x)" in json.dumps(report)
+
+
+def test_a_key_absent_from_some_records_is_a_gap_not_a_nan(cli: Cli, tmp_path: Path) -> None:
+    lines = [f'{{"step": {s}, "loss": {_loss(s)}' + (', "gn": 1' if s % 20 else "") + "}" for s in STEPS]
+    lines.append('{"step": 1020, "loss": 1.0, "eval_acc": null}')  # a key only ever null: no metric
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    result = cli("analyze", log, "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert not [f for f in report["findings"] if f["rule"].startswith("non-finite")]
+    assert "spelled" not in result.out
+
+
+def test_a_thousand_unclosed_brackets_is_a_bad_line_not_a_crash(cli: Cli, tmp_path: Path) -> None:
+    text = _jsonl("1.0").splitlines()
+    text.insert(50, "[" * 1000)
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(text) + "\n")
+    result = cli("analyze", log, "--format", "json")
+    assert result.code == 0, result.err
+    assert "nested too deeply" in result.out
+
+
+def test_watch_skips_a_line_of_unclosed_brackets_and_reads_a_null_loss_as_nan() -> None:
+    from lossdoctor.liveparse import JsonLinesParser
+
+    parser = JsonLinesParser("jsonl")
+    assert parser.feed('{"step": 1, "loss": 1.5}', 1) is not None
+    assert parser.feed("[" * 1000, 2) is None and parser.bad_lines == 1
+    row = parser.feed('{"step": 2, "loss": null, "note": null}', 3)
+    assert row is not None and "loss" in row.nan and "note" not in row.values
+    row = parser.feed('{"step": 3, "loss": -inf}', 4)
+    assert row is not None and row.values["loss"] == float("-inf")

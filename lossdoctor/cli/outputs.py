@@ -11,6 +11,7 @@ same folder, then a rename), so a full disk or a refused path leaves the old fil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -122,7 +123,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def write(path: Path, text: str, what: str, *, append: bool = False) -> None:
-    """Write a file the user named, whole or not at all; a path they cannot write to is theirs to fix (exit 2)."""
+    """Write a named file whole or not at all; a path that cannot be written is the user's to fix (exit 2)."""
     try:
         if append:
             with path.open("a", encoding="utf-8") as handle:
@@ -139,10 +140,8 @@ def _replace(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(temp, 0o666 & ~_umask())
-        except OSError:
-            pass
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

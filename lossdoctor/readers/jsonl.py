@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers.base import FileRead, Lines, line_warnings, set_aside_note
+from lossdoctor.readers.nonfinite import Spellings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,9 +54,10 @@ def first_objects(head: bytes, limit: int = 20) -> list[dict[str, Any]]:
     if len(lines) > 1:
         lines = lines[:-1]  # the last piece may be cut by the head's size
     found: list[dict[str, Any]] = []
+    spellings = Spellings()
     for raw in lines[:limit]:
         try:
-            obj = json.loads(raw.decode("utf-8").lstrip("\ufeff"))
+            obj = spellings.loads(raw.decode("utf-8").lstrip("\ufeff"))
         except (UnicodeDecodeError, ValueError):
             continue
         if isinstance(obj, dict):
@@ -107,7 +109,7 @@ def _complete_length(path: Path, size: int) -> tuple[int, ReadWarning | None]:
         return size, None
     last = tail.rsplit(b"\n", 1)[-1]
     try:
-        json.loads(last.decode("utf-8"))
+        Spellings().loads(last.decode("utf-8"))
         return size, None
     except (UnicodeDecodeError, ValueError):
         pass
@@ -125,6 +127,8 @@ class NotObjectLines(ValueError):
 
 # A line whose first non-blank character is not `{`: a JSON null/number/list, junk, or binary.
 _NOT_OBJECT_LINE = re.compile(rb"\n[ \t\r]*[^{ \t\r\n]")
+# A value `null` (pyarrow cannot tell it from an absent key; orjson writes it for NaN): the slow path.
+_NULL_VALUE = re.compile(rb":[ \t]*null[ \t]*[,}\]]")
 
 
 def _refuse_non_object_lines(path: Path, limit: int) -> None:
@@ -141,6 +145,8 @@ def _refuse_non_object_lines(path: Path, limit: int) -> None:
             raise NotObjectLines("the first line is not a JSON object")
         if _NOT_OBJECT_LINE.search(view, 0, limit):
             raise NotObjectLines("a line is not a JSON object")
+        if _NULL_VALUE.search(view, 0, limit):
+            raise NotObjectLines("a value is null")
 
 
 def _read_with_pyarrow(path: Path, limit: int) -> Columns:
@@ -190,13 +196,14 @@ def _read_line_by_line(path: Path) -> Columns:
     line_numbers: list[int] = []
     bad: list[tuple[int, str]] = []
     warnings: list[ReadWarning] = []
+    spellings = Spellings()
     raw_lines = path.read_bytes().split(b"\n")
     last_index = len(raw_lines) - 1
     for index, raw in enumerate(raw_lines):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw.decode("utf-8").lstrip("\ufeff"))
+            obj = spellings.loads(raw.decode("utf-8").lstrip("\ufeff"))
         except (UnicodeDecodeError, ValueError) as exc:
             if index == last_index:  # no newline after it: the writer was cut off
                 warnings.append(ReadWarning(str(path), index + 1, TRUNCATED))
@@ -209,8 +216,8 @@ def _read_line_by_line(path: Path) -> Columns:
         records.append(obj)
         line_numbers.append(index + 1)
     del raw_lines
-    cols = records_to_columns(records, line_numbers)
-    cols.warnings = line_warnings(str(path), bad, "not JSON") + warnings
+    cols = records_to_columns(records, line_numbers, spellings)
+    cols.warnings = line_warnings(str(path), bad, "not JSON") + warnings + spellings.warnings(str(path))
     return cols
 
 
@@ -219,28 +226,41 @@ def _short(raw: bytes, exc: Exception) -> str:
     text = raw[:40].decode("utf-8", errors="replace")
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     more = "..." if len(raw) > 40 else ""
-    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
+    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else (
+        "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc))
     return f"{text!r}{more} ({reason})"
 
 
-def records_to_columns(records: list[dict[str, Any]], line_numbers: list[int]) -> Columns:
-    """Turn parsed objects into float columns; a non-numeric value is a gap, never a number."""
+def records_to_columns(
+    records: list[dict[str, Any]], line_numbers: list[int], spellings: Spellings | None = None
+) -> Columns:
+    """Turn parsed objects into float columns; a non-numeric value is a gap, never a number.
+
+    A `null` under a key that holds a number in another record is a NaN the writer could
+    not spell (orjson): a literal NaN. An absent key is a gap; a key only ever null is no metric.
+    """
     import numpy as np
 
     rows = len(records)
     values: dict[str, np.ndarray] = {}
     nan: dict[str, np.ndarray] = {}
-    numeric: set[str] = set()
+    nulls: dict[str, list[int]] = {}
     for row, obj in enumerate(records):
         for key, value in obj.items():
-            if isinstance(value, bool | int | float):
+            if value is None:
+                nulls.setdefault(key, []).append(row)
+            elif isinstance(value, bool | int | float):
                 column = values.get(key)
                 if column is None:
                     column = values[key] = np.full(rows, np.nan)
                 column[row] = float(value)
-                numeric.add(key)
                 if isinstance(value, float) and math.isnan(value):
                     nan.setdefault(key, np.zeros(rows, dtype=bool))[row] = True
+    for key, where in nulls.items():
+        if key in values:
+            nan.setdefault(key, np.zeros(rows, dtype=bool))[where] = True
+            if spellings is not None:
+                spellings.null(len(where))
     return Columns(values=values, nan=nan, lines=np.asarray(line_numbers, dtype=np.int64), rows=rows)
 
 
