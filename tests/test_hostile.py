@@ -222,3 +222,32 @@ def test_watch_skips_a_line_of_unclosed_brackets_and_reads_a_null_loss_as_nan() 
     assert row is not None and "loss" in row.nan and "note" not in row.values
     row = parser.feed('{"step": 3, "loss": -inf}', 4)
     assert row is not None and row.values["loss"] == float("-inf")
+
+
+_TRUNCATE_DURING_PARSE = """
+import sys
+import pyarrow.json as pj
+from pathlib import Path
+log = Path(sys.argv[1])
+real = pj.read_json
+def read_json(*args, **kwargs):  # the writer truncates the log while pyarrow parses it
+    with log.open("r+b") as handle:
+        handle.truncate(100)
+    return real(*args, **kwargs)
+pj.read_json = read_json
+from lossdoctor.cli import run
+sys.exit(run(["analyze", str(log), "--format", "json"]))
+"""
+
+
+def test_a_log_truncated_while_it_is_read_is_reported_not_a_crash(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.jsonl"
+    rows = [f'{{"step": {s}, "loss": {2.0 - s / 1e6:.6f}, "lr": 0.001}}' for s in range(1, 200_001)]
+    log.write_text("\n".join(rows) + "\n")
+    done = subprocess.run([sys.executable, "-c", _TRUNCATE_DURING_PARSE, str(log)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), (done.returncode, done.stderr[-2000:])
+    assert "changed while read" in done.stdout

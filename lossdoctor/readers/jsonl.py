@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,8 @@ NAME = "jsonl"
 STEP_KEYS = ("step", "iter", "global_step", "_step")
 # pyarrow's block size: one block per few thousand lines keeps threads busy without big buffers.
 BLOCK_SIZE = 1 << 22
-TAIL_BYTES = 64 * 1024
+# One record (a JSON line) parsed at most: a longer line is skipped as a bad line.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
 TRUNCATED = "truncated last line (not complete JSON): skipped"
 
 
@@ -86,39 +88,65 @@ def read(path: Path) -> FileRead:
 
 
 def read_columns(path: Path) -> Columns:
-    """Parse a JSON-lines file fast with pyarrow, or line by line when pyarrow rejects it."""
-    size = path.stat().st_size
-    if size == 0:
+    """Parse a JSON-lines file fast with pyarrow, or line by line when pyarrow rejects it.
+
+    The file is read into memory once, never memory-mapped: a log truncated while a map of
+    it is read kills the process with SIGBUS, while a read just returns less. A file that
+    shrank under the reader is said to have changed, and what was read is used.
+    """
+    data = _read_whole(path)
+    if not data.strip():
         raise InputError("empty file", file=str(path))
-    limit, truncated = _complete_length(path, size)
+    limit, truncated = _complete_length(path, data)
     try:
-        cols = _read_with_pyarrow(path, limit)
+        cols = _read_with_pyarrow(data, limit)
     except Exception:  # pyarrow raises ArrowInvalid and friends on any bad line: go slow, keep good lines
-        return _read_line_by_line(path)
-    if truncated is not None:
-        cols.warnings.append(truncated)
+        cols = _read_line_by_line(path, data)
+    else:
+        if truncated is not None:
+            cols.warnings.append(truncated)
+    cols.warnings += changed_while_read(path, len(data))
     return cols
 
 
-def _complete_length(path: Path, size: int) -> tuple[int, ReadWarning | None]:
-    """How many bytes hold complete lines: a cut-off last line (a live or killed writer) is left out."""
-    with path.open("rb") as handle:
-        handle.seek(max(0, size - TAIL_BYTES))
-        tail = handle.read()
-    if tail.endswith(b"\n"):
-        return size, None
-    last = tail.rsplit(b"\n", 1)[-1]
+def _read_whole(path: Path) -> bytes:
+    """The file's bytes as they are now (a writer may still be appending or truncating)."""
     try:
-        Spellings().loads(last.decode("utf-8"))
+        with path.open("rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+
+
+def changed_while_read(path: Path, read: int) -> list[ReadWarning]:
+    """A warning when the file is now shorter than what was read: it was truncated or replaced meanwhile."""
+    try:
+        now = path.stat().st_size
+    except OSError:
+        now = -1
+    if now >= read:
+        return []
+    return [ReadWarning(str(path), None, f"changed while read (truncated or replaced: {read} bytes read, "
+                        f"{max(now, 0)} now): the report is of the {read} bytes read")]
+
+
+def _complete_length(path: Path, data: bytes) -> tuple[int, ReadWarning | None]:
+    """How many bytes hold complete lines: a cut-off last line (a live or killed writer) is left out."""
+    size = len(data)
+    if data.endswith(b"\n"):
         return size, None
-    except (UnicodeDecodeError, ValueError):
-        pass
+    cut = data.rfind(b"\n") + 1
+    last = data[cut:]
     if not last.strip():
         return size, None
-    with path.open("rb") as handle:
-        line_no = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b"")) + 1
-    warning = ReadWarning(str(path), line_no, TRUNCATED)
-    return size - len(last), warning
+    if len(last) <= MAX_RECORD_BYTES:
+        try:
+            Spellings().loads(last.decode("utf-8"))
+            return size, None
+        except (UnicodeDecodeError, ValueError):
+            pass
+    warning = ReadWarning(str(path), data.count(b"\n") + 1, TRUNCATED)
+    return cut, warning
 
 
 class NotObjectLines(ValueError):
@@ -131,26 +159,24 @@ _NOT_OBJECT_LINE = re.compile(rb"\n[ \t\r]*[^{ \t\r\n]")
 _NULL_VALUE = re.compile(rb":[ \t]*null[ \t]*[,}\]]")
 
 
-def _refuse_non_object_lines(path: Path, limit: int) -> None:
+def _refuse_non_object_lines(data: bytes, limit: int) -> None:
     """Raise NotObjectLines when a line does not start like an object (or the file has a BOM).
 
-    One regex pass over a memory map: ~50 ms per 165 MB, no copy. A bare `null` line is
+    One regex pass over the bytes: ~50 ms per 165 MB, no copy. A bare `null` line is
     what crashes pyarrow; other junk makes it raise, which sends the file to the slow path.
+    A `null` value or a line longer than one block goes there too.
     """
-    import mmap
-
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        head = view[: min(limit, 64)]
-        if head.startswith(b"\xef\xbb\xbf") or head.lstrip()[:1] not in (b"{", b""):
-            raise NotObjectLines("the first line is not a JSON object")
-        if _NOT_OBJECT_LINE.search(view, 0, limit):
-            raise NotObjectLines("a line is not a JSON object")
-        if _NULL_VALUE.search(view, 0, limit):
-            raise NotObjectLines("a value is null")
+    head = data[: min(limit, 64)]
+    if head.startswith(b"\xef\xbb\xbf") or head.lstrip()[:1] not in (b"{", b""):
+        raise NotObjectLines("the first line is not a JSON object")
+    if _NOT_OBJECT_LINE.search(data, 0, limit):
+        raise NotObjectLines("a line is not a JSON object")
+    if _NULL_VALUE.search(data, 0, limit):
+        raise NotObjectLines("a value is null")
 
 
-def _read_with_pyarrow(path: Path, limit: int) -> Columns:
-    """The fast path: pyarrow parses a memory map in C++ threads, then each numeric column becomes one array.
+def _read_with_pyarrow(data: bytes, limit: int) -> Columns:
+    """The fast path: pyarrow parses the bytes in C++ threads, then each numeric column becomes one array.
 
     Lines that do not start like an object are refused first: pyarrow 26 crashes the process
     on a bare `null` line at the start of a block, and any junk belongs to the slow path anyway.
@@ -160,15 +186,14 @@ def _read_with_pyarrow(path: Path, limit: int) -> Columns:
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    _refuse_non_object_lines(path, limit)
-    with pa.memory_map(str(path), "r") as source:
-        buffer = source.read_buffer(limit)
-        table = pj.read_json(
-            pa.BufferReader(buffer),
-            read_options=pj.ReadOptions(block_size=BLOCK_SIZE),
-            parse_options=pj.ParseOptions(newlines_in_values=False),
-        )
-        del buffer
+    _refuse_non_object_lines(data, limit)
+    buffer = pa.py_buffer(data)[:limit]  # no copy
+    table = pj.read_json(
+        pa.BufferReader(buffer),
+        read_options=pj.ReadOptions(block_size=BLOCK_SIZE),
+        parse_options=pj.ParseOptions(newlines_in_values=False),
+    )
+    del buffer
     values: dict[str, np.ndarray] = {}
     nan: dict[str, np.ndarray] = {}
     for name in table.column_names:
@@ -190,17 +215,23 @@ def _read_with_pyarrow(path: Path, limit: int) -> Columns:
     return Columns(values=values, nan=nan, lines=None, rows=rows)
 
 
-def _read_line_by_line(path: Path) -> Columns:
-    """The slow, forgiving path: every line that parses is kept, every other one is named."""
+def _read_line_by_line(path: Path, data: bytes) -> Columns:
+    """The slow, forgiving path: every line that parses is kept, every other one is named.
+
+    A line longer than MAX_RECORD_BYTES is skipped unparsed: parsed, one JSON line costs
+    about 8 times its size in Python objects, and no training record is megabytes long.
+    """
     records: list[dict[str, Any]] = []
     line_numbers: list[int] = []
     bad: list[tuple[int, str]] = []
     warnings: list[ReadWarning] = []
     spellings = Spellings()
-    raw_lines = path.read_bytes().split(b"\n")
-    last_index = len(raw_lines) - 1
-    for index, raw in enumerate(raw_lines):
+    last_index = data.count(b"\n")
+    for index, raw in enumerate(_lines(data)):
         if not raw.strip():
+            continue
+        if len(raw) > MAX_RECORD_BYTES:
+            bad.append((index + 1, f"a line of {len(raw)} bytes, longer than {MAX_RECORD_BYTES} (not read)"))
             continue
         try:
             obj = spellings.loads(raw.decode("utf-8").lstrip("\ufeff"))
@@ -215,10 +246,19 @@ def _read_line_by_line(path: Path) -> Columns:
             continue
         records.append(obj)
         line_numbers.append(index + 1)
-    del raw_lines
     cols = records_to_columns(records, line_numbers, spellings)
     cols.warnings = line_warnings(str(path), bad, "not JSON") + warnings + spellings.warnings(str(path))
     return cols
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """The lines of `data` one at a time (a split would copy the whole file at once)."""
+    start = 0
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        yield data[start:end]
+        start = end + 1
 
 
 def _short(raw: bytes, exc: Exception) -> str:
