@@ -251,3 +251,34 @@ def test_a_log_truncated_while_it_is_read_is_reported_not_a_crash(tmp_path: Path
                           capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 1), (done.returncode, done.stderr[-2000:])
     assert "changed while read" in done.stdout
+
+
+# --- billion laughs in lossdoctor.yaml -------------------------------------------------------------
+
+
+def _laughs(levels: int = 9) -> tuple[str, str]:
+    lines = ['a0: &a0 ["lol"]']
+    for level in range(1, levels + 1):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n", f"*a{levels}"
+
+
+@pytest.mark.parametrize("key", ["select", "fail_on", "aliases"])
+def test_billion_laughs_in_the_project_config_is_refused_quickly_and_briefly(
+    cli: Cli, tmp_path: Path, key: str
+) -> None:
+    anchors, top = _laughs()
+    config = tmp_path / "lossdoctor.yaml"
+    # the anchors live under a key of their own so the file parses; the value under `key` is the bomb
+    config.write_text(f"thresholds:\n  x:\n    {anchors.replace(chr(10), chr(10) + '    ')}\n{key}: {top}\n")
+    result = cli("analyze", _scalars_copy(tmp_path), "--config", config)
+    assert result.code == 2, result.err
+    assert len(result.err) < 1000
+    assert "lossdoctor.yaml" in result.err
+
+
+def test_a_config_error_shows_only_an_excerpt_of_a_long_value(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "lossdoctor.yaml"
+    config.write_text("select: " + "x" * 100_000 + "\n")
+    result = cli("analyze", _scalars_copy(tmp_path), "--config", config)
+    assert result.code == 2 and len(result.err) < 1000, result.err[:300]
