@@ -282,3 +282,37 @@ def test_a_config_error_shows_only_an_excerpt_of_a_long_value(cli: Cli, tmp_path
     config.write_text("select: " + "x" * 100_000 + "\n")
     result = cli("analyze", _scalars_copy(tmp_path), "--config", config)
     assert result.code == 2 and len(result.err) < 1000, result.err[:300]
+
+
+# --- gzip bombs --------------------------------------------------------------------------------
+
+
+def test_a_gzip_bomb_is_refused_at_its_bound(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from lossdoctor.readers import gzipped
+
+    monkeypatch.setattr(gzipped, "MIN_LIMIT", 64 * 1024)  # the real floor is 256 MiB: too big for a unit test
+    bomb = tmp_path / "log.jsonl.gz"
+    body = _jsonl("1.0").encode() + b"\n" * (8 * 1024 * 1024)  # a log, then 8 MB of blank lines
+    bomb.write_bytes(gzip.compress(body))
+    assert gzipped.limit_for(bomb.stat().st_size) < len(body)
+    result = cli("analyze", bomb)
+    assert result.code == 2, result.err
+    assert "gzip bomb" in result.err and str(bomb) in result.err
+
+
+def test_a_gzip_log_within_the_bound_is_read(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from lossdoctor.readers import gzipped
+
+    monkeypatch.setattr(gzipped, "MIN_LIMIT", 64 * 1024)
+    log = tmp_path / "log.jsonl.gz"
+    log.write_bytes(gzip.compress(_jsonl("nan").encode()))
+    result = cli("analyze", log, "--format", "json")
+    assert result.code == 1, result.err
