@@ -316,3 +316,29 @@ def test_a_gzip_log_within_the_bound_is_read(
     log.write_bytes(gzip.compress(_jsonl("nan").encode()))
     result = cli("analyze", log, "--format", "json")
     assert result.code == 1, result.err
+
+
+# --- many columns --------------------------------------------------------------------------------
+
+
+def test_more_metrics_than_the_bound_is_a_clear_error(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lossdoctor import frame
+
+    monkeypatch.setattr(frame, "MAX_METRICS", 50)
+    log = tmp_path / "log.jsonl"
+    extra = ", ".join(f'"m{i}": {i}' for i in range(60))
+    log.write_text("".join(f'{{"step": {s}, "loss": 1.0, {extra}}}\n' for s in STEPS))
+    result = cli("analyze", log)
+    assert result.code == 2, result.err
+    assert "61 metrics, more than 50" in result.err
+
+
+def test_shadows_among_many_metrics_are_still_found() -> None:
+    from lossdoctor.frame import flat_metrics, shadow_target
+
+    metrics = [f"dbg/m{i}" for i in range(3000)] + ["loss"]
+    flat = flat_metrics(metrics)
+    assert shadow_target("loss_dbg_m2999", (), None, flat) == "dbg/m2999"
+    assert shadow_target("loss_other", (), None, flat) is None
