@@ -342,3 +342,33 @@ def test_shadows_among_many_metrics_are_still_found() -> None:
     flat = flat_metrics(metrics)
     assert shadow_target("loss_dbg_m2999", (), None, flat) == "dbg/m2999"
     assert shadow_target("loss_other", (), None, flat) is None
+
+
+# --- a first record longer than the detection window ----------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_a_first_record_longer_than_the_detection_window_is_recognised(
+    cli: Cli, tmp_path: Path, suffix: str
+) -> None:
+    import gzip
+
+    extra = ", ".join(f'"metric_{i}": {i}.5' for i in range(8000))  # ~150 KB per line
+    text = "".join(f'{{"step": {s}, "loss": {_loss(s)}, {extra}}}\n' for s in STEPS[:20])
+    log = tmp_path / f"wide.jsonl{suffix}"
+    log.write_bytes(gzip.compress(text.encode()) if suffix else text.encode())
+    result = cli("analyze", log, "--format", "json")
+    assert result.code in (0, 1), result.err
+    assert json.loads(result.out)["run"]["format"] == "jsonl"
+
+
+def test_a_first_line_past_every_bound_says_to_pass_the_format(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lossdoctor.readers as readers
+
+    monkeypatch.setattr(readers, "FIRST_RECORD_BYTES", 100_000)
+    log = tmp_path / "wide.jsonl"
+    log.write_text('{"step": 1, "x": "' + "y" * 200_000 + '"}\n')
+    result = cli("analyze", log)
+    assert result.code == 2 and "pass --input-format" in result.err, result.err

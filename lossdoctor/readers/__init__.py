@@ -31,7 +31,7 @@ from lossdoctor.readers import (
     tb_json,
     tfevents,
 )
-from lossdoctor.readers.base import Reader, looks_binary, read_head
+from lossdoctor.readers.base import HEAD_BYTES, Reader, looks_binary, read_head
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
@@ -57,6 +57,8 @@ TB_EXPORTS: dict[str, tb_export.PointsReader] = {
     tb_json.NAME: tb_json.read_points,
 }
 FORMATS: tuple[str, ...] = tuple(READERS)
+# The most `detect` reads when the first record does not fit in HEAD_BYTES (same as one JSON line's bound).
+FIRST_RECORD_BYTES = jsonl.MAX_RECORD_BYTES
 _LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
 
 
@@ -66,19 +68,41 @@ def known_formats() -> str:
 
 
 def detect(path: Path) -> str:
-    """The format of a file from its first bytes; InputError naming the file when none fits."""
-    head = read_head(path)
-    if head.startswith(gzipped.MAGIC):  # gzip is transparent: sniff what it inflates to
-        head = gzipped.inflated_head(path)
+    """The format of a file from its first bytes; InputError naming the file when none fits.
+
+    The first HEAD_BYTES usually hold several records. When the first record alone is
+    longer (a JSON line or CSV header of thousands of metrics), it is read whole, up to
+    FIRST_RECORD_BYTES, and sniffed alone; past that the error says to pass --input-format.
+    """
+    head = _head(path, HEAD_BYTES)
     if not head.strip():
         raise InputError("empty file", file=str(path))
-    for name, reader in READERS.items():
-        if reader.sniff(head):
-            return name
+    name = _sniff(head)
+    if name is None and len(head) >= HEAD_BYTES and b"\n" not in head.rstrip(b"\r\n"):
+        longer = _head(path, FIRST_RECORD_BYTES)
+        end = longer.find(b"\n")
+        if end < 0 and len(longer) >= FIRST_RECORD_BYTES:
+            raise InputError(f"the first line is longer than {FIRST_RECORD_BYTES} bytes: cannot tell the "
+                             f"format; pass --input-format (known formats: {known_formats()})",
+                             file=str(path))
+        name = _sniff(longer if end < 0 else longer[: end + 1])
+    if name is not None:
+        return name
     if looks_binary(head):
         raise InputError(f"binary file, not a training log (known formats: {known_formats()})",
                          file=str(path))
     raise InputError(f"not a recognised training log (known formats: {known_formats()})", file=str(path))
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes, inflated when the file is gzipped (gzip is transparent)."""
+    head = read_head(path, size)
+    return gzipped.inflated_head(path, size) if head.startswith(gzipped.MAGIC) else head
+
+
+def _sniff(head: bytes) -> str | None:
+    """The first format whose sniffer takes `head`."""
+    return next((name for name, reader in READERS.items() if reader.sniff(head)), None)
 
 
 def read_paths(
