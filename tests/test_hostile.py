@@ -372,3 +372,66 @@ def test_a_first_line_past_every_bound_says_to_pass_the_format(
     log.write_text('{"step": 1, "x": "' + "y" * 200_000 + '"}\n')
     result = cli("analyze", log)
     assert result.code == 2 and "pass --input-format" in result.err, result.err
+
+
+# --- an unreadable file ----------------------------------------------------------------------------
+# Tests run as root, where chmod 000 does not deny a read: `open` is patched in-process to raise the
+# PermissionError a non-root user gets (`io.open`, which Path.open calls, and `builtins.open`).
+
+
+def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    import builtins
+    import io
+    import os
+
+    real_open = io.open
+
+    def guarded(file: object, *args: object, **kwargs: object) -> object:
+        if isinstance(file, str | os.PathLike) and Path(os.fspath(file)).resolve() == denied.resolve():
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(io, "open", guarded)
+    monkeypatch.setattr(builtins, "open", guarded)
+
+
+def test_an_unreadable_log_is_bad_input_naming_it(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _scalars_copy(tmp_path)
+    _deny(monkeypatch, log)
+    result = cli("analyze", log)
+    assert result.code == 2, result.err
+    assert "Permission denied" in result.err and str(log) in result.err
+
+
+def test_an_unreadable_launch_is_named_and_the_other_launches_are_read(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    work = tmp_path / "resumed"
+    shutil.copytree(ROOT / "sample_logs" / "resumed_healthy", work)
+    first = sorted(work.glob("*/vis_data/scalars.json"))[0]
+    _deny(monkeypatch, first)
+    result = cli("analyze", work, "--format", "json")
+    assert result.code in (0, 1), result.err
+    report = json.loads(result.out)
+    assert "Permission denied" in json.dumps(report["read_warnings"] if "read_warnings" in report else report)
+    assert len(report["run"]["files"]) == 1
+
+
+def test_an_unreadable_file_in_a_sweep_is_its_row_and_the_other_runs_are_judged(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    runs = tmp_path / "runs"
+    for name in ("healthy", "non_finite_loss", "flow_stalled"):
+        shutil.copytree(ROOT / "sample_logs" / name, runs / name)
+    denied = next((runs / "flow_stalled").rglob("scalars.json"))
+    _deny(monkeypatch, denied)
+    result = cli("analyze", runs, "--format", "json", "--jobs", "1")
+    assert result.code == 1, result.err
+    document = json.loads(result.out)
+    rows = {Path(row["path"]).name: row for row in document["runs"]}
+    assert rows["flow_stalled"]["status"] == "error" and "Permission denied" in rows["flow_stalled"]["error"]
+    assert rows["healthy"]["status"] == "ok" and rows["non_finite_loss"]["status"] == "red"

@@ -10,12 +10,13 @@ stays fast; the readers import it when they read.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError, UsageError
+from lossdoctor.model import ReadWarning
 from lossdoctor.readers import (
     csv,
     gzipped,
@@ -121,15 +122,34 @@ def read_paths(
     if not paths:
         raise UsageError("no log given: pass a file or an MMEngine work dir")
     files = expand_paths([Path(p) for p in paths])
+    unreadable: list[ReadWarning] = []
     with ExitStack() as stack:
-        plain = [stack.enter_context(gzipped.plain(file)) for file in files]
-        names = [input_format or _detect(file) for file in plain]
-        reads = _read_all(plain, names, tag)
+        plain: list[gzipped.Plain] = []
+        names: list[str] = []
+        for file in files:
+            try:
+                opened = stack.enter_context(gzipped.plain(file))
+                names.append(input_format or _detect(opened))
+            except OSError as exc:
+                unreadable.append(_unreadable(file, exc))
+                continue
+            plain.append(opened)
+        reads = _read_all(plain, names, tag, unreadable)
+    if not reads:
+        first = unreadable[0]
+        raise InputError(first.message, file=first.file)
+    reads[0].warnings[:0] = unreadable
     from lossdoctor.frame import build_run
 
     run = build_run(reads, "+".join(dict.fromkeys(names)), aliases)
-    run.files = [str(file) for file in files]
+    left_out = {warning.file for warning in unreadable}
+    run.files = [str(file) for file in files if str(file) not in left_out]
     return run
+
+
+def _unreadable(file: Path, exc: OSError) -> ReadWarning:
+    """A launch that cannot be read (permission denied, gone, a FIFO...): named, and the others kept."""
+    return ReadWarning(str(file), None, f"cannot read: {exc.strerror or exc}; this file is left out")
 
 
 def _detect(file: gzipped.Plain) -> str:
@@ -137,23 +157,45 @@ def _detect(file: gzipped.Plain) -> str:
         return detect(file.path)
 
 
-def _read_all(files: list[gzipped.Plain], names: list[str], tag: str | None) -> list[FileRead]:
-    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run."""
+def _read_all(
+    files: list[gzipped.Plain], names: list[str], tag: str | None, unreadable: list[ReadWarning]
+) -> list[FileRead]:
+    """One read per launch, in order; TensorBoard exports (one file per tag) joined into one read per run.
+
+    A launch that cannot be read (an OSError) is added to `unreadable` and left out.
+    """
     reads: list[FileRead] = []
     exports = [(file, name) for file, name in zip(files, names, strict=True) if name in TB_EXPORTS]
     for file, name in zip(files, names, strict=True):
-        if name in TB_EXPORTS:
-            if exports and file is exports[0][0]:
-                readers = [TB_EXPORTS[n] for _, n in exports]
-                reads.extend(tb_export.read_exports([f for f, _ in exports], readers, tag))
-            continue
-        with gzipped.named_errors(file):
-            reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+        try:
+            if name in TB_EXPORTS:
+                if exports and file is exports[0][0]:
+                    readers = [TB_EXPORTS[n] for _, n in exports]
+                    reads.extend(tb_export.read_exports([f for f, _ in exports], readers, tag))
+                continue
+            with gzipped.named_errors(file):
+                reads.append(gzipped.relabel(READERS[name].read(file.path), file))
+        except OSError as exc:
+            unreadable.append(_unreadable(file.original, exc))
     return reads
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
     """Files as given; a folder becomes its launches' files. Several runs is the sweep mode: refused."""
+    with _listing_errors():
+        return _expand_paths(paths)
+
+
+@contextmanager
+def _listing_errors() -> Iterator[None]:
+    """A folder that cannot be listed (permission denied) is bad input naming it, not a crash."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(exc.filename or "")) from None
+
+
+def _expand_paths(paths: list[Path]) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
@@ -180,6 +222,11 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     work dirs is that many runs. A subfolder with no log at all is not a run (a `plots/`
     beside the work dirs); a run whose log is broken still is, so its row can say why.
     """
+    with _listing_errors():
+        return _split_runs(paths)
+
+
+def _split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))

@@ -111,11 +111,8 @@ def read_columns(path: Path) -> Columns:
 
 def _read_whole(path: Path) -> bytes:
     """The file's bytes as they are now (a writer may still be appending or truncating)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    with path.open("rb") as handle:
+        return handle.read()
 
 
 def changed_while_read(path: Path, read: int) -> list[ReadWarning]:
