@@ -435,3 +435,34 @@ def test_an_unreadable_file_in_a_sweep_is_its_row_and_the_other_runs_are_judged(
     rows = {Path(row["path"]).name: row for row in document["runs"]}
     assert rows["flow_stalled"]["status"] == "error" and "Permission denied" in rows["flow_stalled"]["error"]
     assert rows["healthy"]["status"] == "ok" and rows["non_finite_loss"]["status"] == "red"
+
+
+# --- what one record may cost ----------------------------------------------------------------------
+
+
+def test_a_line_longer_than_the_record_bound_is_skipped_unparsed(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lossdoctor.readers import jsonl
+
+    monkeypatch.setattr(jsonl, "MAX_RECORD_BYTES", 10_000)  # really 16 MiB
+    monkeypatch.setattr(jsonl, "BLOCK_SIZE", 8192)  # really 4 MiB: a longer line leaves pyarrow's path
+    lines = _jsonl("1.0").splitlines()
+    lines.insert(30, '{"step": 305, "blob": [' + ", ".join(["1.0"] * 5000) + "]}")
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    result = cli("analyze", log, "--format", "json")
+    assert result.code == 0, result.err
+    assert "longer than 10000 (not read)" in result.out
+
+
+def test_a_json_document_past_its_bound_is_a_clear_error(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lossdoctor.readers import base
+
+    monkeypatch.setattr(base, "MAX_DOCUMENT_BYTES", 1000)
+    log = tmp_path / "trainer_state.json"
+    log.write_text(_hf("1.0"))
+    result = cli("analyze", log)
+    assert result.code == 2 and "more than 1000" in result.err, result.err

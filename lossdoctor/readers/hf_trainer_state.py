@@ -16,7 +16,7 @@ from typing import Any
 
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
-from lossdoctor.readers.base import FileRead, Lines, set_aside_note
+from lossdoctor.readers.base import FileRead, Lines, read_document, set_aside_note
 from lossdoctor.readers.jsonl import records_to_columns
 from lossdoctor.readers.nonfinite import Spellings
 from lossdoctor.readers.tb_export import to_float
@@ -65,7 +65,7 @@ def read(path: Path) -> FileRead:
 
 def _history(path: Path, spellings: Spellings) -> list[Any]:
     """The `log_history` list; a cut-off or non-JSON file is an error naming the line."""
-    text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = read_document(path)
     if not text.strip():
         raise InputError("empty file", file=str(path))
     try:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 NAME = "jsonl"
 STEP_KEYS = ("step", "iter", "global_step", "_step")
 # pyarrow's block size: one block per few thousand lines keeps threads busy without big buffers.
+# A line longer than a block makes pyarrow give up: the file goes to the slow path and its bound.
 BLOCK_SIZE = 1 << 22
 # One record (a JSON line) parsed at most: a longer line is skipped as a bad line.
 MAX_RECORD_BYTES = 16 * 1024 * 1024

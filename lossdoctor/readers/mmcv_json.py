@@ -17,7 +17,7 @@ from typing import Any
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers.base import FileRead, Lines, line_warnings, set_aside_note
-from lossdoctor.readers.jsonl import TRUNCATED, first_objects, records_to_columns
+from lossdoctor.readers.jsonl import MAX_RECORD_BYTES, TRUNCATED, first_objects, records_to_columns
 from lossdoctor.readers.nonfinite import Spellings
 
 NAME = "mmcv-json"
@@ -70,6 +70,9 @@ def _parse(
     raw_lines = path.read_bytes().split(b"\n")
     for index, raw in enumerate(raw_lines):
         if not raw.strip():
+            continue
+        if len(raw) > MAX_RECORD_BYTES:
+            bad.append((index + 1, f"a line of {len(raw)} bytes, longer than {MAX_RECORD_BYTES} (not read)"))
             continue
         try:
             obj = spellings.loads(raw.decode("utf-8"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import tb_export
-from lossdoctor.readers.base import FileRead, Lines, line_warnings
+from lossdoctor.readers.base import FileRead, Lines, line_warnings, read_document
 from lossdoctor.readers.nonfinite import Spellings
 
 NAME = "tb-json"
@@ -34,7 +34,7 @@ def read_points(path: Path, label: str) -> tb_export.Points:
     """Parse the list; a malformed point is named by its position and skipped, the rest kept."""
     import numpy as np
 
-    text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = read_document(path, label)
     if not text.strip():
         raise InputError("empty file", file=label)
     spellings = Spellings()
