@@ -56,6 +56,16 @@ def test_an_exponential_config_beside_the_log_is_a_warning_and_the_run_is_analys
     assert "config too large" in json.dumps(report)
 
 
+def test_an_exponential_config_printed_in_a_text_log_is_a_warning(cli: Cli, tmp_path: Path) -> None:
+    source = HEALTHY / "20261128_101500" / "20261128_101500.log"
+    text = source.read_text().replace(" - INFO - Config:\n", " - INFO - Config:\n" + _exponential_config(), 1)
+    log = tmp_path / "20261128_101500.log"
+    log.write_text(text)
+    result = cli("analyze", log, "--format", "json")
+    assert result.code == 0, result.err
+    assert "config too large" in result.out
+
+
 # --- never lose or corrupt a file ------------------------------------------------------------------
 
 

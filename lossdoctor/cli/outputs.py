@@ -85,7 +85,10 @@ def deliver(report: Report, targets: dict[str, Path | None], width: int | None) 
 
 def check(outputs: Iterable[Path | None], inputs: Iterable[Path]) -> None:
     """Refuse (exit 2), before anything is written, an output that is an input or cannot be written."""
-    read = [_identity(path) for path in inputs]
+    read = {identity for identity in map(_identity, inputs) if identity is not None}
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")  # appended to with --format github: never an input
+    if summary and _identity(Path(summary)) in read:
+        raise UsageError("refusing to append the step summary to an input file", file=summary)
     for path in outputs:
         if path is None:
             continue
