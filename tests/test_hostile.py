@@ -478,3 +478,21 @@ def test_a_json_document_past_its_bound_is_a_clear_error(
     log.write_text(_hf("1.0"))
     result = cli("analyze", log)
     assert result.code == 2 and "more than 1000" in result.err, result.err
+
+
+def test_watch_drops_a_line_that_never_ends_instead_of_buffering_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lossdoctor import follow
+
+    monkeypatch.setattr(follow, "MAX_LINE", 1000)
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(b'{"step": 1, "loss": 1.0}\n' + b"x" * 5000)
+    tail = follow.Tail(log)
+    assert tail.poll().lines == ['{"step": 1, "loss": 1.0}']
+    assert tail.partial == b""  # not 5000 bytes kept
+    with log.open("ab") as handle:
+        handle.write(b"y" * 5000 + b'\n{"step": 2, "loss": 0.9}\n')
+    chunk = tail.poll()
+    assert chunk.lines == [follow.TOO_LONG.decode(), '{"step": 2, "loss": 0.9}']
+    assert chunk.first_line == 2
