@@ -496,3 +496,11 @@ def test_watch_drops_a_line_that_never_ends_instead_of_buffering_it(
     chunk = tail.poll()
     assert chunk.lines == [follow.TOO_LONG.decode(), '{"step": 2, "loss": 0.9}']
     assert chunk.first_line == 2
+
+
+def test_compare_never_writes_onto_a_run_it_read(cli: Cli, tmp_path: Path) -> None:
+    log = _scalars_copy(tmp_path)
+    before = log.read_bytes()
+    result = cli("compare", log, log, "--format", "json", "--output", log)
+    assert result.code == 2 and "input file" in result.err, result.err
+    assert log.read_bytes() == before
