@@ -81,6 +81,9 @@ def main() -> int:
             results.append((code, seconds, label))
             if code not in (0, 1, 2) or "Traceback" in err:
                 bad.append(f"exit {code} on {label}: {err[-600:]}")
+                print("FAIL:", bad[-1], flush=True)
+            if len(results) % 10 == 0:
+                print(f"... {len(results)} examples", flush=True)
 
         from hypothesis import seed as hypothesis_seed
 
@@ -93,8 +96,7 @@ def main() -> int:
     for code, seconds, label in sorted(results, key=lambda r: -r[1])[:5]:
         print(f"  {seconds:6.2f} s  exit {code}  {label}")
     print(f"largest peak RSS of one example: {peak:.0f} MiB (limit {options.memory} MiB)")
-    for line in bad:
-        print("FAIL:", line)
+    print(f"failures: {len(bad)}")
     return 1 if bad else 0
 
 
