@@ -22,7 +22,7 @@ from typing import Any
 from lossdoctor import pyast
 from lossdoctor.errors import InputError
 
-MAX_TEXT = 4 * 1024 * 1024  # characters of config text parsed at all (real configs: a few KB)
+MAX_TEXT = 1024 * 1024  # characters of config text parsed at all (real configs: a few KB to ~100 KB)
 MAX_VALUES = 200_000  # literal elements a config may hold, counting shared names at their full size
 
 

@@ -136,7 +136,7 @@ def read_paths(
             plain.append(opened)
         reads = _read_all(plain, names, tag, unreadable)
     if not reads:
-        first = unreadable[0]
+        first = unreadable[0] if unreadable else ReadWarning(str(files[0]), None, "nothing readable")
         raise InputError(first.message, file=first.file)
     reads[0].warnings[:0] = unreadable
     from lossdoctor.frame import build_run
