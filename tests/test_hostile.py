@@ -504,3 +504,13 @@ def test_compare_never_writes_onto_a_run_it_read(cli: Cli, tmp_path: Path) -> No
     result = cli("compare", log, log, "--format", "json", "--output", log)
     assert result.code == 2 and "input file" in result.err, result.err
     assert log.read_bytes() == before
+
+
+def test_a_csv_field_past_the_csv_modules_limit_is_a_bad_row_not_a_crash(cli: Cli, tmp_path: Path) -> None:
+    rows = ["step,loss"] + [f"{s},{_loss(s)}" for s in STEPS]
+    rows.insert(40, "395," + "9" * 200_000 + ',"' + "x" * 200_000)  # found by the fuzz test: exit 3
+    log = tmp_path / "metrics.csv"
+    log.write_text("\n".join(rows) + "\n")
+    result = cli("analyze", log, "--format", "json")
+    assert result.code in (0, 1), result.err
+    assert "not CSV" in result.out or "not a CSV row" in result.out
