@@ -25,14 +25,11 @@ HEALTHY = ROOT / "sample_logs" / "healthy"
 
 
 def measure(args: list[str]) -> tuple[int, float, float, str]:
-    """(exit code, seconds, peak RSS MiB, stderr) of one lossdoctor process."""
-    code = (
-        "import resource, sys, runpy; sys.argv = ['lossdoctor', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_module('lossdoctor', run_name='__main__')\n"
-        "finally:\n    print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    )
+    """(exit code, seconds, peak RSS MiB, stderr) of one lossdoctor process, under GNU time for the RSS."""
+    timer = ["/usr/bin/time", "-f", "RSS %M"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([*timer, sys.executable, "-m", "lossdoctor", *args], capture_output=True, text=True,
+                          cwd=ROOT)
     seconds = time.perf_counter() - start
     rss = [line for line in done.stderr.splitlines() if line.startswith("RSS ")]
     peak = int(rss[-1].split()[1]) / 1024 if rss else float("nan")
