@@ -259,8 +259,8 @@ def test_a_log_truncated_while_it_is_read_is_reported_not_a_crash(tmp_path: Path
     log.write_text("\n".join(rows) + "\n")
     done = subprocess.run([sys.executable, "-c", _TRUNCATE_DURING_PARSE, str(log)],
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode in (0, 1), (done.returncode, done.stderr[-2000:])
-    assert "changed while read" in done.stdout
+    assert done.returncode in (0, 1, 2), (done.returncode, done.stderr[-2000:])  # SIGBUS was -7
+    assert "changed while read" in done.stdout + done.stderr and "Traceback" not in done.stderr
 
 
 # --- billion laughs in lossdoctor.yaml -------------------------------------------------------------
