@@ -4,10 +4,15 @@ Found from the current folder upwards (or named with `--config`), so a team conf
 the gate once per repository. Command-line flags win over the file; the file wins over
 what is guessed from the training config. Every key is checked: an unknown key or a
 wrong type is an error naming the file, the key and what was expected.
+
+A config is small, but YAML aliases can make 600 bytes stand for billions of values
+("billion laughs"): a config holding more than MAX_VALUES values once aliases are
+expanded is refused, and an error never prints more than a short excerpt of a value.
 """
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +20,10 @@ from typing import Any
 
 from lossdoctor.errors import UsageError
 
+MAX_VALUES = 10_000  # values in a config, aliases expanded (a real one holds a few dozen)
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel, _EXCERPT.maxstring, _EXCERPT.maxother = 2, 60, 60
+_EXCERPT.maxlist = _EXCERPT.maxtuple = _EXCERPT.maxdict = _EXCERPT.maxset = 4
 CONFIG_NAMES = ("lossdoctor.yaml", ".lossdoctor.yaml")
 RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
 SEVERITIES = ("red", "warn", "info")
@@ -103,9 +112,12 @@ def parse_config(raw: Any, path: Path) -> ProjectConfig:
     where = str(path) + (" [tool.lossdoctor]" if path.name == "pyproject.toml" else "")
     if not isinstance(raw, Mapping):
         raise ConfigError("expected a mapping of settings", file=where)
+    if _too_many_values(raw):
+        raise ConfigError(f"more than {MAX_VALUES} values once YAML aliases are expanded: refused",
+                          file=where)
     for key in raw:
         if key not in KEYS:
-            raise ConfigError(f"unknown key; known: {', '.join(KEYS)}", file=where, field=str(key))
+            raise ConfigError(f"unknown key; known: {', '.join(KEYS)}", file=where, field=_key(key))
     config = ProjectConfig(source=where)
     config.params = _params(raw.get("params", {}), where)
     config.thresholds = _mapping_of_mappings(raw.get("thresholds", {}), where, "thresholds")
@@ -117,18 +129,44 @@ def parse_config(raw: Any, path: Path) -> ProjectConfig:
     for rule, level in config.severity.items():
         if level not in SEVERITIES:
             raise ConfigError(
-                f"expected red, warn or info, got {level!r}", file=where, field=f"severity.{rule}"
+                f"expected red, warn or info, got {_show(level)}", file=where, field=f"severity.{rule}"
             )
     fail_on = raw.get("fail_on")
     if fail_on is not None and fail_on not in FAIL_ON:
-        raise ConfigError(f"expected {KEYS['fail_on']}, got {fail_on!r}", file=where, field="fail_on")
+        raise ConfigError(f"expected {KEYS['fail_on']}, got {_show(fail_on)}", file=where, field="fail_on")
     config.fail_on = fail_on
     baseline = raw.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
-        raise ConfigError(f"expected {KEYS['baseline']}, got {baseline!r}", file=where, field="baseline")
+        raise ConfigError(f"expected {KEYS['baseline']}, got {_show(baseline)}", file=where, field="baseline")
     config.baseline = path.parent / baseline if baseline else None
     config.require = _strings(raw.get("require", []), where, "require")
     return config
+
+
+def _too_many_values(raw: Any) -> bool:
+    """True past MAX_VALUES values, counted as aliases expand; stops counting there, so it is cheap."""
+    pending, seen = [raw], 0
+    while pending:
+        value = pending.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            return True
+        if isinstance(value, Mapping):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list | tuple | set):
+            pending.extend(value)
+    return False
+
+
+def _key(key: Any) -> str:
+    """A key as an error names it: text as written (cut at 80 characters), anything else as an excerpt."""
+    return key[:80] if isinstance(key, str) else _show(key)
+
+
+def _show(value: Any) -> str:
+    """A value as it reads in an error: its repr, cut short."""
+    return _EXCERPT.repr(value)
 
 
 def _params(raw: Any, where: str) -> dict[str, Any]:
@@ -159,7 +197,7 @@ def _mapping_of_mappings(raw: Any, where: str, key: str) -> dict[str, dict[str, 
 
 def _strings(raw: Any, where: str, key: str) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-        raise ConfigError(f"expected {KEYS[key]}, got {raw!r}", file=where, field=key)
+        raise ConfigError(f"expected {KEYS[key]}, got {_show(raw)}", file=where, field=key)
     return list(raw)
 
 

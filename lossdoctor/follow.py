@@ -31,6 +31,10 @@ from pathlib import Path
 
 # Bytes read per poll at most: a 200k-line log (~170 MB) is caught up in a few polls, each bounded.
 MAX_READ = 32 * 1024 * 1024
+# The longest line kept while waiting for its end: past it the line is dropped (as a bad line) up to
+# its newline, so a writer that never ends a line cannot grow the buffer without bound.
+MAX_LINE = 16 * 1024 * 1024
+TOO_LONG = b"<a line longer than the bound: skipped>"
 LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
 
 
@@ -68,6 +72,7 @@ class Tail:
         self.offset = 0
         self.line_no = 0
         self.partial = b""
+        self.skipping = False  # inside a line longer than MAX_LINE: drop bytes until its newline
         self.identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file being read
         self.state = "new"  # new | waiting | present | deleted
         self.error: str | None = None
@@ -126,6 +131,12 @@ class Tail:
         """Complete lines out, the unfinished last one kept for the next poll."""
         pieces = (self.partial + data).split(b"\n")
         self.partial = pieces.pop()
+        if self.skipping and pieces:  # the over-long line ends here: one bad line in its place
+            pieces[0] = TOO_LONG
+            self.skipping = False
+        if self.skipping or len(self.partial) > MAX_LINE:
+            self.partial = b""
+            self.skipping = True
         chunk.first_line = self.line_no + 1
         chunk.lines = [p.decode("utf-8", errors="replace").rstrip("\r") for p in pieces]
         self.line_no += len(pieces)
@@ -134,6 +145,7 @@ class Tail:
         self.offset = 0
         self.line_no = 0
         self.partial = b""
+        self.skipping = False
         chunk.restart = True
         chunk.first_line = 1
 

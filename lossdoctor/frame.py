@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lossdoctor import aliases as alias_table
+from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning, RunData, Segment
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ TAG_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 TRAIN_PREFIX = "train/"
 MAX_DUPLICATE_WARNINGS = 20
+MAX_METRICS = 10_000  # columns per file: a real run logs tens to a few hundred scalars
 
 
 def _known(name: str) -> str | None:
@@ -75,12 +77,16 @@ def canonical_name(raw: str, aliases: Mapping[str, str] | None = None) -> str:
     return name
 
 
-def shadow_target(raw: str, metrics: set[str], aliases: Mapping[str, str] | None = None) -> str | None:
+def shadow_target(
+    raw: str, metrics: Collection[str], aliases: Mapping[str, str] | None = None,
+    flat: Mapping[str, str] | None = None,
+) -> str | None:
     """The metric a `loss_<sanitised name>` key shadows, or None when it is a real loss.
 
     `loss_flow`, `loss_dino`, `loss_kl` and unknown `loss_*` are real losses; a shadow
     is `loss_` plus the sanitised name of a debug/latent metric (known, tag pattern,
-    or another non-loss metric of the same log).
+    or another non-loss metric of the same log). `flat` (sanitised spelling → metric, from
+    `flat_metrics`) saves rebuilding it per key: with thousands of keys that is quadratic.
     """
     if aliases and raw in aliases:
         return None
@@ -91,10 +97,18 @@ def shadow_target(raw: str, metrics: set[str], aliases: Mapping[str, str] | None
     found = _known(rest)
     if found is not None:
         return None if found.startswith("loss") else found
+    if flat is None:
+        flat = flat_metrics(metrics)
+    return flat.get(rest)
+
+
+def flat_metrics(metrics: Collection[str]) -> dict[str, str]:
+    """Each non-loss metric under its sanitised (`/` → `_`) spelling; the first one wins a clash."""
+    flat: dict[str, str] = {}
     for metric in metrics:
-        if not metric.startswith("loss") and metric.replace("/", "_") == rest:
-            return metric
-    return None
+        if not metric.startswith("loss"):
+            flat.setdefault(metric.replace("/", "_"), metric)
+    return flat
 
 
 @dataclass
@@ -112,8 +126,12 @@ def _name_columns(read: FileRead, run: RunData, aliases: Mapping[str, str] | Non
     import numpy as np
 
     raw_names = [str(name) for name in read.rows.columns]
+    if len(raw_names) > MAX_METRICS:
+        raise InputError(f"{len(raw_names)} metrics, more than {MAX_METRICS}: not a training log lossdoctor "
+                         "can judge (log fewer scalars, or split them over files)", file=read.file)
     canonical = {raw: canonical_name(raw, aliases) for raw in raw_names}
-    shadow_of = {raw: shadow_target(raw, set(canonical.values()), aliases) for raw in raw_names}
+    flat = flat_metrics(dict.fromkeys(canonical.values()))  # once: per key it was quadratic
+    shadow_of = {raw: shadow_target(raw, (), aliases, flat) for raw in raw_names}
     values: dict[str, np.ndarray] = {}
     nan: dict[str, np.ndarray] = {}
     shadows: dict[str, np.ndarray] = {}

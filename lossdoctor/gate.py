@@ -86,10 +86,9 @@ def identities(report: Report) -> set[Identity]:
 def write_baseline(report: Report, path: Path) -> None:
     entries = [{"rule": rule, "tag": tag} for rule, tag in sorted(identities(report), key=str)]
     document = {"schema": BASELINE_SCHEMA, "files": report.run.files, "findings": entries}
-    try:
-        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the baseline: {exc.strerror or exc}", file=str(path)) from None
+    from lossdoctor.cli.outputs import write  # whole or not at all, like every report
+
+    write(path, json.dumps(document, indent=2) + "\n", "baseline")
 
 
 def read_baseline(path: Path) -> set[Identity]:

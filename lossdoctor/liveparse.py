@@ -12,7 +12,6 @@ MMCV 1.x's text log and `log.json`, and a wide CSV with a header.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 
 from lossdoctor.readers import csv as csv_reader
 from lossdoctor.readers import jsonl, mmcv_json, mmcv_text, mmengine_text
+from lossdoctor.readers.nonfinite import Spellings
 
 FOLLOWABLE = ("mmengine-scalars", "jsonl", "mmengine-text", "mmcv-text", "mmcv-json", "csv")
 SCALARS_DROP = ("step", "iter")
@@ -66,7 +66,7 @@ def _numbers(obj: dict[str, Any], drop: tuple[str, ...]) -> tuple[dict[str, floa
 
 
 class JsonLinesParser:
-    """MMEngine `scalars.json` or generic JSON lines: `json.loads` per line, as the slow reader path does."""
+    """MMEngine `scalars.json` or generic JSON lines: parsed per line, as the slow reader path does."""
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
@@ -74,12 +74,14 @@ class JsonLinesParser:
         self.bad_lines = 0
         self.step_key: str | None = "step" if fmt == "mmengine-scalars" else None
         self.markers_seen = False  # scalars: once a line has `iter`/`epoch`, lines without are val lines
+        self.spellings = Spellings()  # nan/inf spelled as C loggers do; too-deep lines are bad lines
+        self.numeric: set[str] = set()  # keys seen holding a number: a later null there is orjson's NaN
 
     def feed(self, line: str, number: int) -> Row | None:
         if not line.strip():
             return None
         try:
-            obj = json.loads(line.lstrip("\ufeff"))
+            obj = self.spellings.loads(line.lstrip("\ufeff"))
         except ValueError:
             self.bad_lines += 1
             return None
@@ -102,6 +104,10 @@ class JsonLinesParser:
                 return None  # a val line (`coco/...` with `"step": 0`)
             drop = SCALARS_DROP
         values, nan = _numbers(obj, drop)
+        self.numeric.update(values)
+        for key in self.numeric.intersection(k for k, v in obj.items() if v is None):
+            values[key] = math.nan
+            nan.add(key)
         return Row(int(step), values, nan, number)
 
 
@@ -172,13 +178,15 @@ class MmcvJsonParser:
         self.per_epoch: int | None = None
         self.first_epoch: int | None = None
         self.largest_iter = 0
+        self.spellings = Spellings()  # nan/inf as the reader reads them; too-deep lines are bad lines
+        self.numeric: set[str] = set()  # keys seen holding a number: a later null there is orjson's NaN
 
     def feed(self, line: str, number: int) -> Row | None:
         if not line.strip():
             return None
         try:
-            obj = json.loads(line.lstrip("\ufeff"))
-        except (ValueError, RecursionError):
+            obj = self.spellings.loads(line.lstrip("\ufeff"))
+        except ValueError:
             self.bad_lines += 1
             return None
         if not isinstance(obj, dict) or obj.get("mode") != "train" or not _is_int(obj.get("iter")):
@@ -186,6 +194,10 @@ class MmcvJsonParser:
         epoch = obj.get("epoch", 1)
         step = self._step(int(epoch) if _is_int(epoch) else 1, int(obj["iter"]))
         values, nan = _numbers(obj, ("iter", "mode"))
+        self.numeric.update(values)
+        for key in self.numeric.intersection(k for k, v in obj.items() if v is None):
+            values[key] = math.nan
+            nan.add(key)
         return Row(step, values, nan, number)
 
     def _step(self, epoch: int, iteration: int) -> int:

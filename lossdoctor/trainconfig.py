@@ -5,17 +5,40 @@ program you meant to run. So the file is parsed with `ast` and only literal
 values are taken: numbers (negative too), strings, True/False/None, lists,
 tuples, dict literals, nested `dict(...)` calls and names bound earlier in the
 same file. Anything else (a call, an expression, an import) becomes None.
+
+A name bound earlier is shared, not copied, and every value counts its logical size
+(a list holding a name counts what the name holds): nine lines of `aN = [aN-1] * 10`
+spelled out would otherwise cost 10^9 copies. Past `MAX_VALUES` elements, or a text
+longer than `MAX_TEXT`, the config is given up with an InputError, which the
+readers turn into a warning: the run is still analysed, without its config.
 """
 
 from __future__ import annotations
 
 import ast
-import copy
 from pathlib import Path
 from typing import Any
 
 from lossdoctor import pyast
 from lossdoctor.errors import InputError
+
+MAX_TEXT = 1024 * 1024  # characters of config text parsed at all (real configs: a few KB to ~100 KB)
+MAX_VALUES = 200_000  # literal elements a config may hold, counting shared names at their full size
+
+
+class _Budget:
+    """The elements evaluated so far, and the logical size of each name bound at top level."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.used = 0
+        self.sizes: dict[str, int] = {}
+
+    def spend(self, count: int) -> None:
+        self.used += count
+        if self.used > MAX_VALUES:
+            raise InputError(f"config too large: more than {MAX_VALUES} values (nested names "
+                             "multiply): given up", file=self.source)
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -30,6 +53,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
 
 def parse_config_text(text: str, source: str, first_line: int = 1) -> dict[str, Any]:
     """The literal top-level assignments of config text; `first_line` maps errors to the enclosing file."""
+    if len(text) > MAX_TEXT:
+        raise InputError(f"config too large: {len(text)} characters, more than {MAX_TEXT}: given up",
+                         file=source)
     try:
         tree = pyast.parse_module(text, filename=source)
     except SyntaxError as exc:
@@ -38,6 +64,7 @@ def parse_config_text(text: str, source: str, first_line: int = 1) -> dict[str, 
     except (ValueError, RecursionError, MemoryError) as exc:
         raise InputError(f"config cannot be parsed: {type(exc).__name__}", file=source) from exc
     found: dict[str, Any] = {}
+    budget = _Budget(source)
     for node in tree.body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -47,43 +74,47 @@ def parse_config_text(text: str, source: str, first_line: int = 1) -> dict[str, 
             continue
         for target in targets:
             if isinstance(target, ast.Name):
-                found[target.id] = _literal(value, found)
+                before = budget.used
+                found[target.id] = _literal(value, found, budget)
+                budget.sizes[target.id] = budget.used - before
     return found
 
 
-def _literal(node: ast.expr, scope: dict[str, Any]) -> Any:
+def _literal(node: ast.expr, scope: dict[str, Any], budget: _Budget) -> Any:
     """The value of a literal expression, or None for anything that would need running code."""
+    budget.spend(1)
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str | bytes | int | float | bool | type(None)) else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = _literal(node.operand, scope)
+        inner = _literal(node.operand, scope, budget)
         if isinstance(inner, int | float) and not isinstance(inner, bool):
             return -inner if isinstance(node.op, ast.USub) else inner
         return None
     if isinstance(node, ast.Name):  # `warmup = 600` then `model = dict(dino_warmup_iters=warmup)`
-        return copy.deepcopy(scope.get(node.id))
+        budget.spend(budget.sizes.get(node.id, 0))  # shared, but whoever walks it pays its full size
+        return scope.get(node.id)
     if isinstance(node, ast.List):
-        return [_literal(item, scope) for item in node.elts]
+        return [_literal(item, scope, budget) for item in node.elts]
     if isinstance(node, ast.Tuple):
-        return tuple(_literal(item, scope) for item in node.elts)
+        return tuple(_literal(item, scope, budget) for item in node.elts)
     if isinstance(node, ast.Dict):
-        return _dict_literal(node, scope)
+        return _dict_literal(node, scope, budget)
     is_dict_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
     if is_dict_call and isinstance(node, ast.Call) and not node.args:
-        return {kw.arg: _literal(kw.value, scope) for kw in node.keywords if kw.arg is not None}
+        return {kw.arg: _literal(kw.value, scope, budget) for kw in node.keywords if kw.arg is not None}
     return None
 
 
-def _dict_literal(node: ast.Dict, scope: dict[str, Any]) -> dict[Any, Any]:
+def _dict_literal(node: ast.Dict, scope: dict[str, Any], budget: _Budget) -> dict[Any, Any]:
     """A `{...}` literal; keys that are not hashable literals (or `**spread`) are left out."""
     result: dict[Any, Any] = {}
     for key_node, value_node in zip(node.keys, node.values, strict=True):
         if key_node is None:
             continue
-        key = _literal(key_node, scope)
+        key = _literal(key_node, scope, budget)
         if isinstance(key, str | int | float | bool | tuple) or key is None:
             try:
-                result[key] = _literal(value_node, scope)
+                result[key] = _literal(value_node, scope, budget)
             except TypeError:  # a tuple key holding a list
                 continue
     return result

@@ -147,6 +147,7 @@ def analyze(
     from lossdoctor.reporters import REPORTERS
 
     targets = out.plan(formats, outputs, list(REPORTERS))
+    out.check([*targets.values(), write_baseline], out.inputs(paths, rule_files, config.source))
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
     settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
     demanded = gate.required_checks(ruleset, require or config.require,

@@ -49,6 +49,8 @@ def compare(
 
     config = load_config(config_path, Path.cwd())
     targets = out.plan(formats, outputs, list(COMPARE_REPORTERS))
+    read = [f for run in [base, *others] for f in out.inputs([run], rule_files, config.source)]
+    out.check(targets.values(), read)  # no report onto a log it compares
     ruleset = judging_rules(config, rule_files, [], [], [])
     settings = merge(config, [], ruleset)
     language = (lang.value if lang else None) or locale_lang()

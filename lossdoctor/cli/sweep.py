@@ -52,6 +52,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
 
     config = load_config(options.config_path, Path.cwd())
     targets = out.plan(options.formats, options.outputs, list(SWEEP_REPORTERS))
+    out.check(targets.values(), [p for run in runs for p in _readable(run, options, config.source)])
     ruleset = judging_rules(config, options.rule_files, options.select, options.ignore, options.severity)
     settings = merge(config, options.params, ruleset, ga=options.ga, warmup_steps=options.warmup_steps)
     demanded = gate.required_checks(
@@ -92,6 +93,17 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
         if run.unmet:
             sys.stderr.write(f"lossdoctor: error: {run.path}: required {'; '.join(run.unmet)}\n")
     return sweep_exit(results)
+
+
+def _readable(run: list[Path], options: SweepOptions, config_source: str | None) -> list[Path]:
+    """The files one run reads; a run that cannot be listed is judged (and named) later, not here."""
+    from lossdoctor.cli import outputs as out
+    from lossdoctor.errors import LossdoctorError
+
+    try:
+        return out.inputs(run, options.rule_files, config_source)
+    except (LossdoctorError, OSError):
+        return list(run)
 
 
 @contextmanager

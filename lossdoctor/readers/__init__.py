@@ -10,8 +10,8 @@ stays fast; the readers import it when they read.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,7 @@ from lossdoctor.readers import (
     tfevents,
     unfinished,
 )
-from lossdoctor.readers.base import Reader, looks_binary, read_head
+from lossdoctor.readers.base import HEAD_BYTES, Reader, looks_binary, read_head
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
@@ -66,6 +66,8 @@ TB_EXPORTS: dict[str, tb_export.PointsReader] = {
     tb_json.NAME: tb_json.read_points,
 }
 FORMATS: tuple[str, ...] = tuple(READERS)
+# The most `detect` reads when the first record does not fit in HEAD_BYTES (same as one JSON line's bound).
+FIRST_RECORD_BYTES = jsonl.MAX_RECORD_BYTES
 _LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
 MAX_SKIP_NOTES = 10
 _MMCV_LAUNCH = re.compile(r"\d{8}_\d{6}\.log(\.json)?")
@@ -77,19 +79,41 @@ def known_formats() -> str:
 
 
 def detect(path: Path) -> str:
-    """The format of a file from its first bytes; InputError naming the file when none fits."""
-    head = read_head(path)
-    if head.startswith(gzipped.MAGIC):  # gzip is transparent: sniff what it inflates to
-        head = gzipped.inflated_head(path)
+    """The format of a file from its first bytes; InputError naming the file when none fits.
+
+    The first HEAD_BYTES usually hold several records. When the first record alone is
+    longer (a JSON line or CSV header of thousands of metrics), it is read whole, up to
+    FIRST_RECORD_BYTES, and sniffed alone; past that the error says to pass --input-format.
+    """
+    head = _head(path, HEAD_BYTES)
     if not head.strip():
         raise InputError("empty file", file=str(path))
-    for name, reader in READERS.items():
-        if reader.sniff(head):
-            return name
+    name = _sniff(head)
+    if name is None and len(head) >= HEAD_BYTES and b"\n" not in head.rstrip(b"\r\n"):
+        longer = _head(path, FIRST_RECORD_BYTES)
+        end = longer.find(b"\n")
+        if end < 0 and len(longer) >= FIRST_RECORD_BYTES:
+            raise InputError(f"the first line is longer than {FIRST_RECORD_BYTES} bytes: cannot tell the "
+                             f"format; pass --input-format (known formats: {known_formats()})",
+                             file=str(path))
+        name = _sniff(longer if end < 0 else longer[: end + 1])
+    if name is not None:
+        return name
     if looks_binary(head):
         raise InputError(f"binary file, not a training log (known formats: {known_formats()})",
                          file=str(path))
     raise InputError(f"not a recognised training log (known formats: {known_formats()})", file=str(path))
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes, inflated when the file is gzipped (gzip is transparent)."""
+    head = read_head(path, size)
+    return gzipped.inflated_head(path, size) if head.startswith(gzipped.MAGIC) else head
+
+
+def _sniff(head: bytes) -> str | None:
+    """The first format whose sniffer takes `head`."""
+    return next((name for name, reader in READERS.items() if reader.sniff(head)), None)
 
 
 def read_paths(
@@ -112,12 +136,25 @@ def read_paths(
         raise UsageError("no log given: pass a file or an MMEngine work dir")
     if len(paths) == 1 and input_format in (None, tfevents.NAME) and keras_tb.is_logdir(Path(paths[0])):
         return _keras_logdir(Path(paths[0]), aliases)
-    files, notes = _expand([Path(p) for p in paths])
+    with _listing_errors():
+        files, notes = _expand([Path(p) for p in paths])
+    unreadable: list[ReadWarning] = []
     with ExitStack() as stack:
-        plain = [stack.enter_context(gzipped.plain(file)) for file in files]
-        plain, names, unread = _detect_launches(plain, input_format)
+        plain: list[gzipped.Plain] = []
+        for file in files:
+            try:
+                plain.append(stack.enter_context(gzipped.plain(file)))
+            except OSError as exc:
+                unreadable.append(_unreadable(file, exc))
+        if not plain:
+            first = unreadable[0] if unreadable else ReadWarning(str(files[0]), None, "nothing readable")
+            raise InputError(first.message, file=first.file)
+        plain, names, unread = _detect_launches(plain, input_format, unreadable)
         plain = [stack.enter_context(unfinished.complete(f, n)) for f, n in zip(plain, names, strict=True)]
         reads = _read_all(plain, names, tag, unread)
+    if not reads:
+        first = unread[0] if unread else ReadWarning(str(files[0]), None, "nothing readable")
+        raise InputError(first.message, file=first.file)
     left_out = {warning.file for warning in unread}
     read_files = [str(file.original) for file in plain if str(file.original) not in left_out]
     run = launches.build_chosen(reads, read_files, "+".join(dict.fromkeys(names)), aliases, launch)
@@ -137,6 +174,11 @@ def _keras_logdir(folder: Path, aliases: Mapping[str, str] | None) -> RunData:
     return run
 
 
+def _unreadable(file: Path, exc: OSError) -> ReadWarning:
+    """A launch that cannot be read (permission denied, gone, a FIFO...): named, and the others kept."""
+    return ReadWarning(str(file), None, f"cannot read: {exc.strerror or exc}; this file is left out")
+
+
 def _detect(file: gzipped.Plain) -> str:
     if file.path.is_dir() and mlflow.is_run(file.path):
         return mlflow.NAME
@@ -145,16 +187,19 @@ def _detect(file: gzipped.Plain) -> str:
 
 
 def _detect_launches(
-    files: list[gzipped.Plain], forced: str | None
+    files: list[gzipped.Plain], forced: str | None, unreadable: list[ReadWarning]
 ) -> tuple[list[gzipped.Plain], list[str], list[ReadWarning]]:
     """The format of each launch. Among several launches, one that holds no log (a launch killed before its
     first line) is left out with a warning naming it; alone, or when none is readable, its error stands."""
     kept: list[gzipped.Plain] = []
     names: list[str] = []
-    unread: list[ReadWarning] = []
+    unread: list[ReadWarning] = list(unreadable)  # launches that could not even be opened
     for file in files:
         try:
             names.append(forced or _detect(file))
+        except OSError as exc:  # permission denied, a FIFO, gone: named, the other launches kept
+            unread.append(_unreadable(file.original, exc))
+            continue
         except InputError as exc:
             if len(files) == 1:
                 raise
@@ -162,7 +207,10 @@ def _detect_launches(
             continue
         kept.append(file)
     if not kept:
-        return [files[0]], [forced or _detect(files[0])], []
+        cut_off = [w for w in unread if w.message.startswith("cannot read")]
+        if len(cut_off) == len(unread):  # none could be read at all: the first one's error
+            raise InputError(cut_off[0].message, file=cut_off[0].file)
+        return [files[0]], [forced or _detect(files[0])], []  # the first log's own error stands
     return kept, names, unread
 
 
@@ -193,6 +241,10 @@ def _read_all(
                 raise
             first_error = first_error or exc
             unread.append(_launch_not_read(exc, file))
+        except OSError as exc:  # a launch that cannot be read: named, the others kept
+            if unread is None:
+                raise
+            unread.append(_unreadable(file.original, exc))
     if not reads and first_error is not None:
         raise first_error
     return reads
@@ -200,7 +252,17 @@ def _read_all(
 
 def expand_paths(paths: list[Path]) -> list[Path]:
     """Files as given; a folder becomes its run's files (`discover`). Several runs (a sweep): refused."""
-    return _expand(paths)[0]
+    with _listing_errors():
+        return _expand(paths)[0]
+
+
+@contextmanager
+def _listing_errors() -> Iterator[None]:
+    """A folder that cannot be listed (permission denied) is bad input naming it, not a crash."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(exc.filename or "")) from None
 
 
 def _expand(paths: list[Path]) -> tuple[list[Path], list[ReadWarning]]:
@@ -263,6 +325,11 @@ def split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     why. Files are launches of one run only when `_file_groups` says so: unrelated files (other
     formats, other work dirs) are runs of their own, and so are folders given beside them.
     """
+    with _listing_errors():
+        return _split_runs(paths)
+
+
+def _split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # How much of a file `detect` looks at: enough for a few JSON lines or a text log's first lines.
 HEAD_BYTES = 64 * 1024
+# One JSON document (trainer_state.json, a JSON export) parsed at most: parsed, JSON costs ~8x its size.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 # Individual "not JSON"/"not parsed" warnings kept per file before a summary takes over.
 MAX_LINE_WARNINGS = 20
 
@@ -90,6 +92,17 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """The first bytes of a file, for sniffing without reading a large log twice."""
     with path.open("rb") as handle:
         return handle.read(size)
+
+
+def read_document(path: Path, label: str | None = None) -> str:
+    """A whole-file JSON document as text; past MAX_DOCUMENT_BYTES an InputError, not gigabytes of objects."""
+    from lossdoctor.errors import InputError
+
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"a single JSON document of {size} bytes, more than {MAX_DOCUMENT_BYTES}: "
+                         "too large to parse at once (export it as JSON lines)", file=label or str(path))
+    return path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
 def looks_binary(head: bytes) -> bool:

@@ -192,10 +192,10 @@ def _read_row_by_row(path: Path) -> Table:
     text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
     if "\x00" in text[:4096]:
         raise InputError("binary file, not a CSV log", file=str(path))
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
+    rows = _rows(text)
+    if not rows or rows[0] is None:
         raise InputError("empty file", file=str(path))
-    header = [cell.strip() for cell in rows[0]]
+    header = [cell.strip() for cell in rows[0] or []]
     cells: list[list[str]] = []
     lines: list[int] = []
     bad: list[tuple[int, str]] = []
@@ -204,6 +204,9 @@ def _read_row_by_row(path: Path) -> Table:
     number = 1
     for index, row in enumerate(rows[1:], start=1):
         number += 1
+        if row is None:
+            bad.append((number, f"not CSV (a field longer than {csv.field_size_limit()} characters?)"))
+            continue
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -219,6 +222,19 @@ def _read_row_by_row(path: Path) -> Table:
     line_array = np.asarray(lines, dtype=np.int64)
     return Table(header=header, values=values, nan=nan, lines=Lines.known(line_array), rows=len(cells),
                  warnings=warnings)
+
+
+def _rows(text: str) -> list[list[str] | None]:
+    """The rows of a CSV text; None for a row the csv module refuses (a field past its size limit)."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[list[str] | None] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            rows.append(None)
 
 
 def _columns(

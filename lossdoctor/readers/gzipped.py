@@ -5,6 +5,11 @@ gzipped log is inflated once into a temporary file that keeps the original name
 without `.gz` (a TensorBoard export's tag lives in its name), read there, and every
 file name in what was read or raised is put back to the user's path. A cut-off gzip
 stream (a killed writer) keeps what was inflated and says so.
+
+Inflating is streamed chunk by chunk and bounded: a log compresses about 5-20x, a gzip
+bomb (5 MB of zeros expanding to 5 GiB) a thousand times more. Inflating stops, with
+an error, past MAX_RATIO times the compressed size (never less than MIN_LIMIT, so a
+small well-compressed log is always read).
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ from lossdoctor.readers.base import FileRead
 
 MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
+MAX_RATIO = 100  # inflated bytes per compressed byte, at most
+MIN_LIMIT = 256 * 1024 * 1024  # inflated bytes always allowed, whatever the ratio
+
+
+def limit_for(compressed: int) -> int:
+    """How many bytes a gzip file of `compressed` bytes may inflate to."""
+    return max(MIN_LIMIT, MAX_RATIO * compressed)
 
 
 @dataclass
@@ -94,6 +106,7 @@ def _inflate(source: Path, target: Path) -> list[ReadWarning]:
     """Inflate every gzip member; a cut or corrupt stream keeps what came before it, with a warning."""
     inflater = zlib.decompressobj(wbits=31)
     written = 0
+    limit = limit_for(source.stat().st_size)
     problem: str | None = None
     with source.open("rb") as src, target.open("wb") as out:
         while True:
@@ -102,9 +115,14 @@ def _inflate(source: Path, target: Path) -> list[ReadWarning]:
                 break
             try:
                 while chunk:
-                    data = inflater.decompress(chunk)
+                    data = inflater.decompress(chunk, CHUNK)  # at most CHUNK out per call: memory stays flat
                     out.write(data)
                     written += len(data)
+                    if written > limit:
+                        raise _bomb(source, limit)
+                    if inflater.unconsumed_tail:
+                        chunk = inflater.unconsumed_tail
+                        continue
                     chunk = inflater.unused_data
                     if inflater.eof and chunk:  # a second member (concatenated .gz files)
                         inflater = zlib.decompressobj(wbits=31)
@@ -123,6 +141,13 @@ def _inflate(source: Path, target: Path) -> list[ReadWarning]:
             raise NotGzip(problem)
         raise InputError(problem or "empty gzip file", file=str(source))
     return [ReadWarning(str(source), None, problem)] if problem else []
+
+
+def _bomb(source: Path, limit: int) -> InputError:
+    """The error for a file that inflates past its bound."""
+    return InputError(f"gzip file expands to more than {limit} bytes ({MAX_RATIO}x its compressed size, "
+                      f"at least {MIN_LIMIT}): refused as a likely gzip bomb; gunzip it yourself to read it",
+                      file=str(source))
 
 
 def relabel(read: FileRead, file: Plain) -> FileRead:

@@ -16,8 +16,9 @@ from typing import Any
 
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
-from lossdoctor.readers.base import FileRead, Lines, set_aside_note
+from lossdoctor.readers.base import FileRead, Lines, read_document, set_aside_note
 from lossdoctor.readers.jsonl import records_to_columns
+from lossdoctor.readers.nonfinite import Spellings
 from lossdoctor.readers.tb_export import to_float
 
 NAME = "hf-trainer-state"
@@ -35,7 +36,8 @@ def read(path: Path) -> FileRead:
     import numpy as np
     import pandas as pd
 
-    history = _history(path)
+    spellings = Spellings()
+    history = _history(path, spellings)
     rows: dict[int, dict[str, Any]] = {}
     set_aside = 0
     for entry in history:
@@ -48,25 +50,30 @@ def read(path: Path) -> FileRead:
             number = to_float(value)
             if key != "step" and number is not None:
                 row[key] = number
+            elif key != "step" and value is None:  # orjson's NaN (see nonfinite.py)
+                row.setdefault(key, None)
     if not rows:
         raise InputError("no training entries in log_history (expected dicts with a step)", file=str(path))
     steps = list(rows)
-    cols = records_to_columns(list(rows.values()), [0] * len(rows))
+    cols = records_to_columns(list(rows.values()), [0] * len(rows), spellings)
     warnings: list[ReadWarning] = set_aside_note(str(path), set_aside, "summary or step-less log_history")
+    warnings += spellings.warnings(str(path))
     return FileRead(file=str(path), rows=pd.DataFrame(cols.values, copy=False),
                     steps=np.asarray(steps, dtype=np.int64),
                     lines=Lines.known(np.ones(len(steps), dtype=np.int64)), nan=cols.nan, warnings=warnings)
 
 
-def _history(path: Path) -> list[Any]:
+def _history(path: Path, spellings: Spellings) -> list[Any]:
     """The `log_history` list; a cut-off or non-JSON file is an error naming the line."""
-    text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = read_document(path)
     if not text.strip():
         raise InputError("empty file", file=str(path))
     try:
-        state = json.loads(text)
+        state = spellings.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not complete JSON ({exc.msg})", file=str(path), line=exc.lineno) from None
+    except ValueError as exc:
+        raise InputError(f"not JSON we can read ({exc})", file=str(path)) from None
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list):
         raise InputError('no "log_history" list: not a Hugging Face trainer_state.json', file=str(path))

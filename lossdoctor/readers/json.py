@@ -2,7 +2,8 @@
 
 What a custom logger dumps at the end of a run. The step column is the first of
 `step`, `iter`, `global_step`, `_step`; the strings `"NaN"`/`"Infinity"` (strict
-JSON writers) are read as the non-finite numbers they stand for.
+JSON writers), bare `nan`/`inf` and a `null` under a numeric key are read as the
+non-finite numbers they stand for (see `nonfinite.py`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import epoch_axis
-from lossdoctor.readers.base import FileRead, Lines, set_aside_note
+from lossdoctor.readers.base import FileRead, Lines, read_document, set_aside_note
 from lossdoctor.readers.jsonl import STEP_KEYS, first_objects, records_to_columns
+from lossdoctor.readers.nonfinite import Spellings
 from lossdoctor.readers.tb_export import to_float
 
 NAME = "json"
@@ -40,7 +42,8 @@ def read(path: Path) -> FileRead:
     import numpy as np
     import pandas as pd
 
-    data = _load(path)
+    spellings = Spellings()
+    data = _load(path, spellings)
     records, warnings = _records(path, data)
     step_key = next((k for k in STEP_KEYS if any(k in r for r in records)), None)
     unit = "step"
@@ -54,21 +57,24 @@ def read(path: Path) -> FileRead:
     if not kept:
         raise InputError(f'no records with a "{step_key}"', file=str(path))
     steps = np.asarray([r.pop(step_key) for r in kept], dtype=np.float64).astype(np.int64)
-    cols = records_to_columns(kept, [1] * len(kept))
+    cols = records_to_columns(kept, [1] * len(kept), spellings)
+    warnings += spellings.warnings(str(path))
     read_ = FileRead(file=str(path), rows=pd.DataFrame(cols.values, copy=False), steps=steps,
                      lines=Lines.known(cols.lines_or_rows()), nan=cols.nan, warnings=warnings)
     read_.step_unit = unit
     return read_
 
 
-def _load(path: Path) -> Any:
-    text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+def _load(path: Path, spellings: Spellings) -> Any:
+    text = read_document(path)
     if not text.strip():
         raise InputError("empty file", file=str(path))
     try:
-        return json.loads(text)
+        return spellings.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not complete JSON ({exc.msg})", file=str(path), line=exc.lineno) from None
+    except ValueError as exc:
+        raise InputError(f"not JSON we can read ({exc})", file=str(path)) from None
 
 
 def _records(path: Path, data: Any) -> tuple[list[dict[str, Any]], list[ReadWarning]]:
@@ -92,11 +98,12 @@ def _records(path: Path, data: Any) -> tuple[list[dict[str, Any]], list[ReadWarn
                 continue
             for record, value in zip(records, values, strict=True):
                 number = to_float(value)
-                if number is not None:
+                if number is not None or value is None:  # a null: NaN if the key is numeric elsewhere
                     record[key] = number
         return records, warnings
     raise InputError("not a list of records or a dict of lists", file=str(path))
 
 
-def _floats(item: dict[str, Any]) -> dict[str, float]:
-    return {k: f for k, v in item.items() if (f := to_float(v)) is not None}
+def _floats(item: dict[str, Any]) -> dict[str, float | None]:
+    """The numbers of one record, and its nulls (read as NaN under a numeric key, by records_to_columns)."""
+    return {k: f for k, v in item.items() if (f := to_float(v)) is not None or v is None}

@@ -10,7 +10,6 @@ step: they are set aside. Iteration-based runs log the global `iter`: used as is
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ from typing import Any
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers.base import FileRead, Lines, line_warnings, set_aside_note
-from lossdoctor.readers.jsonl import TRUNCATED, first_objects, records_to_columns
+from lossdoctor.readers.jsonl import MAX_RECORD_BYTES, TRUNCATED, first_objects, records_to_columns
+from lossdoctor.readers.nonfinite import Spellings
 
 NAME = "mmcv-json"
 ENV_KEYS = (b'{"env_info"', b'{"mmcv_version"', b'{"seed"')
@@ -40,11 +40,13 @@ def read(path: Path) -> FileRead:
     import numpy as np
     import pandas as pd
 
-    records, numbers, val, warnings = _parse(path)
+    spellings = Spellings()
+    records, numbers, val, warnings = _parse(path, spellings)
     if not records:
         raise InputError(NO_TRAIN_LINES, file=str(path))
     steps, note = _global_steps(path, records)
-    cols = records_to_columns(records, numbers)
+    cols = records_to_columns(records, numbers, spellings)
+    warnings += spellings.warnings(str(path))
     for key in ("iter",):
         cols.values.pop(key, None)
         cols.nan.pop(key, None)
@@ -54,7 +56,9 @@ def read(path: Path) -> FileRead:
                     nan=cols.nan, warnings=warnings + notes)
 
 
-def _parse(path: Path) -> tuple[list[dict[str, Any]], list[int], int, list[ReadWarning]]:
+def _parse(
+    path: Path, spellings: Spellings
+) -> tuple[list[dict[str, Any]], list[int], int, list[ReadWarning]]:
     """Train records with their line numbers, the val count, and warnings for lines that are not JSON."""
     if path.stat().st_size == 0:
         raise InputError("empty file", file=str(path))
@@ -67,8 +71,11 @@ def _parse(path: Path) -> tuple[list[dict[str, Any]], list[int], int, list[ReadW
     for index, raw in enumerate(raw_lines):
         if not raw.strip():
             continue
+        if len(raw) > MAX_RECORD_BYTES:
+            bad.append((index + 1, f"a line of {len(raw)} bytes, longer than {MAX_RECORD_BYTES} (not read)"))
+            continue
         try:
-            obj = json.loads(raw.decode("utf-8"))
+            obj = spellings.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             if index == len(raw_lines) - 1:
                 truncated.append(ReadWarning(str(path), index + 1, TRUNCATED))

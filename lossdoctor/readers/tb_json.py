@@ -13,7 +13,8 @@ from pathlib import Path
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import tb_export
-from lossdoctor.readers.base import FileRead, Lines, line_warnings
+from lossdoctor.readers.base import FileRead, Lines, line_warnings, read_document
+from lossdoctor.readers.nonfinite import Spellings
 
 NAME = "tb-json"
 _START = re.compile(rb"\s*\[\s*\[\s*-?[\d.]")
@@ -33,22 +34,25 @@ def read_points(path: Path, label: str) -> tb_export.Points:
     """Parse the list; a malformed point is named by its position and skipped, the rest kept."""
     import numpy as np
 
-    text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = read_document(path, label)
     if not text.strip():
         raise InputError("empty file", file=label)
+    spellings = Spellings()
     try:
-        data = json.loads(text)
+        data = spellings.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not complete JSON at line {exc.lineno} column {exc.colno} ({exc.msg}): "
                          "a TensorBoard JSON export is one list [[wall_time, step, value], ...]",
                          file=label, line=exc.lineno) from None
+    except ValueError as exc:
+        raise InputError(f"not JSON we can read ({exc})", file=label) from None
     if not isinstance(data, list):
         raise InputError("not a TensorBoard JSON export: expected a list [[wall_time, step, value], ...]",
                          file=label)
     rows: list[tuple[float, float, float]] = []
     bad: list[tuple[int, str]] = []
     for index, item in enumerate(data, 1):
-        parsed = _point(item)
+        parsed = _point(item, spellings)
         if parsed is None:
             bad.append((index, f"point {index} is {json.dumps(item)[:40]}, not [wall_time, step, value]"))
         else:
@@ -58,16 +62,20 @@ def read_points(path: Path, label: str) -> tb_export.Points:
     array = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
     run, tag = tb_export.name_parts(Path(label).name)
     warnings = [ReadWarning(label, None, w.message) for w in line_warnings(label, bad, "point skipped")]
+    warnings += spellings.warnings(label)
     return tb_export.Points(file=label, run=run, tag=tag, wall=array[:, 0],
                             steps=array[:, 1].astype(np.int64), values=array[:, 2], nan=np.isnan(array[:, 2]),
                             lines=Lines.known(np.ones(len(rows), dtype=np.int64)), warnings=warnings)
 
 
-def _point(item: object) -> tuple[float, float, float] | None:
-    """[wall, step, value] as floats; None when it is anything else."""
+def _point(item: object, spellings: Spellings) -> tuple[float, float, float] | None:
+    """[wall, step, value] as floats; None when it is anything else. A null value is orjson's NaN."""
     if not isinstance(item, list) or len(item) != 3:
         return None
     wall, step, value = (tb_export.to_float(x) for x in item)
+    if value is None and item[2] is None:
+        spellings.null(1)
+        value = float("nan")
     if wall is None or step is None or value is None or step != step:
         return None
     return wall, step, value
