@@ -41,7 +41,7 @@ HELD_REASON = (
     "held pending: its window is a share of the run's length, and the planned length is unknown "
     "(no max_iters or max_epochs in the training config); judged when the watch ends, as analyze would"
 )
-TREND_CALL = re.compile(r"\b(rising|decreasing|not_decreasing)\s*\(")
+TREND_CALL = re.compile(r"\b(rising|decreasing|not_decreasing|bridge)\s*\(")
 RUN_LONG = re.compile(r"\b(run_steps|early_median|first_step)\b")
 CONFIRM_EVERY = 20.0  # a confirmation may take at most 1/20 of the wall time
 CONFIRM_MIN_GAP = 5.0  # seconds between confirmations, at least

@@ -124,8 +124,8 @@ def test_one_registry_for_parser_engine_and_docs() -> None:
     table = docs.split("## Functions of the rule language", 1)[1]
     for fn in registry.values():
         assert f"| `{fn.name}` | `{fn.signature()}` |" in table and fn.doc in table
-    low, _ = registry["spike"].arity
-    with pytest.raises(expr.ExprError, match=re.escape(f"spike() takes {low} argument(s), got 2")):
+    low, high = registry["spike"].arity
+    with pytest.raises(expr.ExprError, match=re.escape(f"spike() takes {low} to {high} argument(s), got 2")):
         expr.parse("spike(x, 3)", KINDS, set(functions.CONDITION_FUNCTIONS))
     with pytest.raises(expr.ExprError, match="unknown function median"):
         expr.parse("median(x) > 1", KINDS, set(functions.CONDITION_FUNCTIONS))

@@ -394,6 +394,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _absent_optional(rule: CheckRule, env: Mapping[str, Any]) -> set[str]:
+    """The rule's optional metrics that this run does not log (all NaN in its environment)."""
+    absent = set()
+    for local in rule.optional:
+        values = env.get(local)
+        if isinstance(values, np.ndarray) and not np.isfinite(values).any():
+            absent.add(local)
+    return absent
+
+
 def _finding(
     run: RunData,
     rule: CheckRule,
@@ -412,7 +422,10 @@ def _finding(
     }
     aggregates = functions.aggregate_functions()
     evidence: dict[str, float | int | str] = {"points": last - first + 1}
+    absent = _absent_optional(rule, env)
     for name, expression in rule.evidence.items():
+        if expression.names & absent:
+            continue  # evidence of a metric the run does not log (loss_flow on a generic run) is not evidence
         evidence[name] = _number(expression.evaluate(cut, aggregates, scope=env))
     smoothing = params.get("smoothing")
     if (

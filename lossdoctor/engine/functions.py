@@ -104,8 +104,11 @@ REGISTRY: dict[str, Function] = {
             CONDITION, f"true where the values fall {_TREND}"),
         _fn("not_decreasing", "values:array window:scalar ?min_change:scalar ?min_tau:scalar", ARRAY,
             CONDITION, f"true where the values do not fall {_TREND}"),
-        _fn("spike", "values:array factor:scalar window:scalar", ARRAY, CONDITION,
-            "true at a point above `factor` times the median of the previous `window` steps"),
+        _fn("spike", "values:array factor:scalar window:scalar ?min_z:scalar", ARRAY, CONDITION,
+            "true at a point above `factor` times the median of the previous `window` steps and, with "
+            "`min_z`, more than `min_z` robust standard deviations (MAD) of those steps above it"),
+        _fn("bridge", "mask:array gap:scalar", ARRAY, CONDITION,
+            "`mask` with gaps of at most `gap` steps between true points filled: an episode is one stretch"),
         _fn("count", "mask:array window:scalar", ARRAY, CONDITION,
             "how many points of `mask` held in the trailing `window` steps"),
         _fn("early_median", "values:array share:scalar", SCALAR, CONDITION,
@@ -192,13 +195,21 @@ def condition_functions(
 
         return fn
 
-    def spike(values: Any, factor: Any, window: Any) -> np.ndarray:
+    def spike(values: Any, factor: Any, window: Any, min_z: Any = 0.0) -> np.ndarray:
         values = _floats(values, steps)
         span = _window(window)
         level = windows.trailing_median(steps, values, span)
         on_judged(f"spike over {span:g} steps", int((np.isfinite(level) & np.isfinite(values)).sum()))
         with np.errstate(invalid="ignore", over="ignore"):
-            return (level > 0) & (values > float(factor) * level)
+            hit = (level > 0) & (values > float(factor) * level)
+            if float(min_z) > 0 and hit.any():
+                spread = windows.trailing_spread(steps, values, level, span)
+                hit &= ~(values - level <= float(min_z) * spread)  # an unknown spread does not veto
+            return hit
+
+    def bridge(mask: Any, gap: Any) -> np.ndarray:
+        flags = np.broadcast_to(np.asarray(mask).astype(bool), steps.shape)
+        return windows.bridge(steps, flags, _window(gap))
 
     def improvement(values: Any) -> float:
         rise, points = windows.improvement(_floats(values, steps))
@@ -227,6 +238,7 @@ def condition_functions(
         "decreasing": _trend("decreasing", DECREASING),
         "not_decreasing": _trend("not_decreasing", DECREASING),
         "spike": spike,
+        "bridge": bridge,
         "count": count,
         "early_median": early_median,
         "fit_window": fit_window,

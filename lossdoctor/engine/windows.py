@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
+MAD_SCALE = 1.4826  # MAD → standard deviation of a normal series
 MIN_POINTS = 3
 DENSE_POINTS = 40  # a spike window holding more points than this uses bin medians (trailing_median)
 MAX_BINS_PER_WINDOW = 12
@@ -321,6 +322,36 @@ def _block_level(steps: np.ndarray, values: np.ndarray, window: float) -> np.nda
     seen = bin_of - 1  # a point sees the bins that ended before its own bin began
     ok = (seen >= 0) & (steps - window >= steps[0])
     out[ok] = level[seen[ok]]
+    return out
+
+
+def trailing_spread(steps: np.ndarray, values: np.ndarray, level: np.ndarray, window: float) -> np.ndarray:
+    """A robust scale of the recent noise: 1.4826 × the trailing median of |value − its level|.
+
+    The deviations are taken against each point's own trailing level, so the spread is what the
+    series did around its recent median in the `window` steps before a point (itself excluded);
+    on a normal series it estimates the standard deviation.
+    """
+    with np.errstate(invalid="ignore"):
+        deviation = np.abs(np.asarray(values, dtype=np.float64) - level)
+    return MAD_SCALE * trailing_median(steps, deviation, window)
+
+
+def bridge(steps: np.ndarray, mask: np.ndarray, gap: float) -> np.ndarray:
+    """`mask` with every gap of at most `gap` steps between two true points filled: one episode, one stretch.
+
+    Spikes of one episode (a loss that jumps several times within a window) are one finding,
+    not one per point; a point counts again only after `gap` quiet steps.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    out = mask.copy()
+    hits = np.flatnonzero(mask)
+    if len(hits) < 2:
+        return out
+    at = np.asarray(steps, dtype=np.float64)[hits]
+    close = np.diff(at) <= gap
+    for a, b in zip(hits[:-1][close], hits[1:][close], strict=True):
+        out[a:b] = True
     return out
 
 
