@@ -444,7 +444,7 @@ def test_step_summary_is_the_markdown_report_capped() -> None:
     many = full_report()
     template = many.findings[0]
     many.findings = [replace(template, first_step=i, last_step=i) for i in range(STEP_SUMMARY_MAX_ROWS + 10)]
-    many.not_evaluated = [NotEvaluated(f"rule-{i}", "missing") for i in range(STEP_SUMMARY_MAX_ROWS + 3)]
+    many.not_evaluated = [NotEvaluated(f"rule-{i}", f"no key-{i}") for i in range(STEP_SUMMARY_MAX_ROWS + 3)]
     many.evaluated = [Evaluated(template.rule, None, "default")]
     summary = step_summary(many)
     findings = next(t for t in _tables(summary) if len(t[0]) == 5)
@@ -452,6 +452,10 @@ def test_step_summary_is_the_markdown_report_capped() -> None:
     assert findings[-1][0] == "… and 10 more"
     assert "- … and 3 more" in summary
     assert len(render(many, "markdown")) > len(summary)
+    same = full_report()
+    same.not_evaluated = [NotEvaluated(f"rule-{i}", "missing") for i in range(STEP_SUMMARY_MAX_ROWS + 3)]
+    lines = [line for line in step_summary(same).splitlines() if line.endswith("— missing")]
+    assert len(lines) == 1 and "`rule-0`, `rule-1`" in lines[0]  # one reason, said once with its rules
 
 
 # --- registry -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from lossdoctor.engine.overview import overview
 from lossdoctor.engine.packs import RuleSet, load_default
 from lossdoctor.engine.params import resolve
 from lossdoctor.engine.verdicts import verdicts
-from lossdoctor.model import SEVERITY_ORDER, Report, RunData
+from lossdoctor.model import SEVERITY_ORDER, NotEvaluated, Report, RunData
 
 __all__ = ["RuleSet", "analyze", "load_default"]
 
@@ -55,13 +56,18 @@ def _analyze(
         notes.append(message("note_smoothing", lang, n=smoothing.value))
     if len(run.segments) > 1:
         notes.append(message("note_segments", lang, count=len(run.segments)))
+    not_evaluated = outcome.not_evaluated
+    if not guide:
+        not_evaluated = _branch_rules_said_once(ruleset, not_evaluated, lang)
+        ran = ", ".join(dict.fromkeys(e.rule for e in outcome.evaluated)) or "-"
+        notes.append(message("note_not_guide_run", lang, rules=ran))
     return Report(
         run=run,
         params=params,
         findings=findings,
         diagnoses=diagnose(findings, outcome.signals, ruleset, states, lang),
         verdicts=verdicts(run, findings, outcome.signals, params, lang) if guide else [],
-        not_evaluated=outcome.not_evaluated,
+        not_evaluated=not_evaluated,
         evaluated=outcome.evaluated,
         coverage=states,
         metrics=overview(run, ruleset.overview),
@@ -69,3 +75,13 @@ def _analyze(
         lang=lang,
         pending=outcome.pending,
     )
+
+
+def _branch_rules_said_once(ruleset: RuleSet, items: list[NotEvaluated], lang: str) -> list[NotEvaluated]:
+    """On a run of none of the guide's branches, its branch rules share one reason (said once by reporters).
+
+    Each would otherwise say which branch key it lacks, a dozen lines about a training the run is not.
+    """
+    branch_rules = {c.id for c in ruleset.checks if c.branch != "all"}
+    reason = message("ne_not_guide_run", lang)
+    return [replace(n, reason=reason) if n.rule in branch_rules else n for n in items]

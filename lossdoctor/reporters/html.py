@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from lossdoctor.model import Diagnosis, Finding, Report
 from lossdoctor.reporters.charts import Chart, build_charts, chart_data, charted_metrics, legend, svg
-from lossdoctor.reporters.json import log_interval, step_extent
+from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.markdown import (
     case_name,
@@ -170,7 +170,7 @@ def report_body(report: Report, prefix: str = "", heading: int = 2) -> tuple[str
     rows = [[escape(name), escape(coverage_word(state, lang))] for name, state in report.coverage.items()]
     parts.append(_table([], rows) if rows else _empty(label("no_coverage", lang)))
     parts.append(f"<{h}>{label('not_evaluated', lang)}</{h}>")
-    rows = [[escape(case_name(n.rule, n.tag)), escape(n.reason)] for n in report.not_evaluated]
+    rows = [[escape(", ".join(names)), escape(reason)] for names, reason in not_evaluated_groups(report)]
     parts.append(
         _table([], rows) if rows else _empty(label("all_evaluated" if report.evaluated else "none", lang))
     )

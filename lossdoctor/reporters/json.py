@@ -108,6 +108,18 @@ def step_extent(frame: pd.DataFrame) -> tuple[int, int] | None:
     return int(frame.index.min()), int(frame.index.max())
 
 
+def not_evaluated_groups(report: Report) -> list[tuple[list[str], str]]:
+    """The rules not evaluated, those sharing one reason together, in first-seen order.
+
+    A run of none of the guide's branches has a dozen branch rules not evaluated for one reason:
+    said once, with their names, instead of once per rule.
+    """
+    groups: dict[str, list[str]] = {}
+    for item in report.not_evaluated:
+        groups.setdefault(item.reason, []).append(item.rule + (f" ({item.tag})" if item.tag else ""))
+    return [(names, reason) for reason, names in groups.items()]
+
+
 def log_interval(frame: pd.DataFrame) -> int | float | None:
     """The typical logging interval: the median step difference (robust to one resume gap).
 

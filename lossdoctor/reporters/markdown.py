@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from lossdoctor.model import SEVERITY_ORDER, Finding, Report
-from lossdoctor.reporters.json import log_interval, step_extent
+from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_number
@@ -203,12 +203,13 @@ def render_markdown(report: Report, max_rows: int | None = None) -> str:
         lines += _table([md_text(h) for h in header], _capped(rows, max_rows, 3, lang))
         lines.append("")
 
-    if report.not_evaluated:
+    groups = not_evaluated_groups(report)
+    if groups:
         lines += [f"### {md_text(label('not_evaluated', lang))}", ""]
-        shown = report.not_evaluated if max_rows is None else report.not_evaluated[:max_rows]
-        lines += [f"- {md_code(case_name(n.rule, n.tag))} — {md_text(n.reason)}" for n in shown]
-        if len(shown) < len(report.not_evaluated):
-            lines.append(f"- {md_text(label('and_more', lang, n=len(report.not_evaluated) - len(shown)))}")
+        shown = groups if max_rows is None else groups[:max_rows]
+        lines += [f"- {', '.join(map(md_code, names))} — {md_text(reason)}" for names, reason in shown]
+        if len(shown) < len(groups):
+            lines.append(f"- {md_text(label('and_more', lang, n=len(groups) - len(shown)))}")
         lines.append("")
     return safe_output("\n".join(lines).rstrip("\n") + "\n")
 

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.model import SEVERITY_ORDER, Diagnosis, Finding, MetricSummary, Report
-from lossdoctor.reporters.json import log_interval, step_extent
+from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 
@@ -83,7 +83,7 @@ def print_report(report: Report, console: Console) -> None:
              if report.metrics else [], label("no_metrics", lang))
     _section(console, label("coverage", lang), [_coverage(report.coverage, lang)] if report.coverage else [],
              label("no_coverage", lang))
-    not_evaluated = [(n.rule + (f" ({n.tag})" if n.tag else ""), n.reason) for n in report.not_evaluated]
+    not_evaluated = [(", ".join(names), reason) for names, reason in not_evaluated_groups(report)]
     _section(console, label("not_evaluated", lang), [_bullets(not_evaluated)] if not_evaluated else [],
              label("all_evaluated" if report.evaluated else "none", lang))
     console.print()
