@@ -27,9 +27,10 @@ OUTPUTS = ("terminal", "json")
 
 @app.command()
 def metrics(
-    paths: list[Path] = typer.Argument(
+    paths: list[str] = typer.Argument(
         ..., help="Log files (launches of one run, in order), an MMEngine work dir or a folder of "
-        "TensorBoard exports.", show_default=False
+        "TensorBoard exports; s3://, gs://, az://, hf:// or https:// URLs (the remote extra).",
+        show_default=False,
     ),
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     input_format: str | None = typer.Option(
@@ -48,10 +49,13 @@ def metrics(
         raise UsageError(f'unknown format "{fmt}": known formats are {", ".join(OUTPUTS)}', field="--format")
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
+    from lossdoctor.remote import complete, staged
 
     config = load_config(config_path, Path.cwd())
-    run = read_paths(paths, input_format=input_format, aliases=config.aliases, tag=tag)
-    summary = describe(run)
+    with staged(paths) as staging:  # URLs copied to a private folder; what is shown names the URLs
+        complete(staging)
+        run = read_paths(staging.paths, input_format=input_format, aliases=config.aliases, tag=tag)
+        summary = staging.relabel(describe(run))
     if fmt == "json":
         import json
 

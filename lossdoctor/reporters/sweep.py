@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.reporters import github, junit, markdown, terminal
-from lossdoctor.reporters.json import report_document
 from lossdoctor.reporters.labels import label, verdict_word
 from lossdoctor.reporters.markdown import md_text
 from lossdoctor.sweep import SWEEP_SCHEMA, Row, Sweep
@@ -139,13 +138,12 @@ def render_json(sweep: Sweep, *, width: int | None = None, color: bool | None = 
     by_path = sweep.by_path()
     runs = []
     for row in sweep.rows():
-        report = by_path[row.path].report
         runs.append(
             {
                 "path": row.path,
                 "status": row.status,
                 "exit": row.exit,
-                "report": report_document(report) if report is not None else None,
+                "report": by_path[row.path].report_document(),
                 "error": row.error,
             }
         )
