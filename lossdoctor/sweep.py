@@ -84,6 +84,10 @@ class Sweep:
         """The summary table, worst first."""
         return rows_worst_first([row_of(r.path, r.report_document(), r.exit, r.error) for r in self.runs])
 
+    def detail_possible(self) -> bool:
+        """--detail needs every run's series: a saved report holds only its results."""
+        return all(run.document is None for run in self.runs)
+
     def by_path(self) -> dict[str, SweepRun]:
         return {run.path: run for run in self.runs}
 

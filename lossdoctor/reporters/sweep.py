@@ -118,7 +118,8 @@ def render_terminal(sweep: Sweep, *, width: int | None = None, color: bool | Non
             console.print(Text.assemble((f"{row.path}: ", "bold"), row.error))
     console.print(Text(summary_text(rows, lang), style="bold"))
     if not sweep.detail:
-        console.print(Text(label("sweep_detail_hint", lang), style="dim"))
+        if sweep.detail_possible():
+            console.print(Text(label("sweep_detail_hint", lang), style="dim"))
     else:
         by_path = sweep.by_path()
         for row in rows:
@@ -272,7 +273,7 @@ def render_html(sweep: Sweep, *, width: int | None = None, color: bool | None = 
                 parts.append(body)
                 charts += run_charts
             parts.append("</section>")
-    else:
+    elif sweep.detail_possible():
         parts.append(f'<p class="meta">{escape(label("sweep_detail_hint", lang))}</p>')
     return page(title, "\n".join(parts), lang, charts)
 
