@@ -174,21 +174,21 @@ def _filesystem(url: str) -> tuple[Any, str]:
 
 def _stage_folder(staging: Staging, fs: Any, path: str, local: Path, url: str) -> None:
     """The folder's objects: small ones whole, large ones as heads (see the module's docstring)."""
-    listing = fs.find(path, maxdepth=MAX_DEPTH, detail=True)
-    if len(listing) > MAX_OBJECTS:
-        raise InputError(f"{len(listing)} objects under this folder (at most {MAX_OBJECTS} are read): "
-                         "point at the run's folder", file=url)
     base = path.rstrip("/") + "/"
-    skipped = []
-    for key, info in sorted(listing.items()):
-        if info.get("type") == "directory" or not key.startswith(base):
-            continue
+    skipped: list[str] = []
+    for key, info in _listing(fs, path, url):
+        if key.endswith("/") and not info.get("size"):
+            continue  # a console's "folder" marker object, not a file
         parts = key[len(base):].split("/")
-        if not all(_safe_part(p) == p for p in parts):
+        if not key.startswith(base) or not all(_safe_part(p) == p for p in parts):
             skipped.append(key[len(base):])
             continue
         target = local.joinpath(*parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # `a` and `a/b` both objects: the file wins
+            skipped.append(key[len(base):])
+            continue
         size = info.get("size")
         whole = size is not None and size <= SMALL_BYTES
         _copy(staging, fs, key, target, url, size, whole=whole)
@@ -197,6 +197,18 @@ def _stage_folder(staging: Staging, fs: Any, path: str, local: Path, url: str) -
     if skipped:
         sys.stderr.write(f"lossdoctor: {_printable(url)}: not copied (unsafe object names): "
                          f"{_printable(', '.join(skipped[:5]))}{' …' if len(skipped) > 5 else ''}\n")
+
+
+def _listing(fs: Any, path: str, url: str) -> list[tuple[str, dict[str, Any]]]:
+    """The files under `path`, sorted, folder by folder: refused past MAX_OBJECTS (a bucket's root, not a
+    run's folder) before the rest is listed."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for _root, _dirs, files in fs.walk(path, maxdepth=MAX_DEPTH, detail=True):
+        found.extend((info["name"], info) for info in files.values())
+        if len(found) > MAX_OBJECTS:
+            raise InputError(f"more than {MAX_OBJECTS} objects under this folder: point at the run's folder",
+                             file=url)
+    return sorted(found, key=lambda item: item[0])
 
 
 def _safe_part(part: str) -> str:
@@ -238,11 +250,13 @@ def complete(staging: Staging) -> None:
     from lossdoctor.readers import expand_paths, split_runs
 
     picked: set[Path] = set()
-    for run in split_runs(staging.paths):
-        try:
-            picked.update(expand_paths(list(run)))
-        except LossdoctorError:
-            continue  # reading this run fails the same way, and says why
+    for path in staging.paths:
+        if path.is_dir() and any(path in head.parents for head in staging.heads):
+            for run in split_runs([path]):
+                try:
+                    picked.update(expand_paths(list(run)))
+                except LossdoctorError:
+                    continue  # reading this run fails the same way, and says why
     for head, (fs, key) in staging.heads.items():
         head.unlink()
         if head in picked:

@@ -85,6 +85,18 @@ def test_a_work_dir_on_s3_reads_as_the_same_folder_on_disk(
     assert "lossdoctor-remote-" not in result.out  # the staging folder is never named
 
 
+def test_a_saved_report_and_a_work_dir_on_s3_share_one_table(
+    cli: Callable[..., Result], s3env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(remote, "SMALL_BYTES", 4096)  # the s3 folder's logs are staged as heads first
+    saved = tmp_path / "healthy.json"
+    assert cli("analyze", SAMPLES / "healthy", "--format", "json", "--output", saved).code == 0
+    result = cli("analyze", saved, f"{s3env}/runs/flow_stalled", "--format", "json")
+    assert result.code == 1, result.err
+    rows = {run["path"]: run["status"] for run in json.loads(result.out)["runs"]}
+    assert rows == {str(saved): "ok", f"{s3env}/runs/flow_stalled": "red"}
+
+
 def test_metrics_of_one_s3_file_names_the_url(cli: Callable[..., Result], s3env: str) -> None:
     local = next((SAMPLES / "healthy").rglob("scalars.json"))
     url = f"{s3env}/runs/healthy/{local.relative_to(SAMPLES / 'healthy').as_posix()}"
