@@ -48,14 +48,14 @@ def partition(paths: Sequence[Path]) -> tuple[list[SavedReport], list[Path]]:
     saved: list[SavedReport] = []
     logs: list[Path] = []
     for path in paths:
-        if _looks_saved(path):
+        if looks_saved(path):
             saved.append(SavedReport(str(path), load(path)))
         else:
             logs.append(path)
     return saved, logs
 
 
-def _looks_saved(path: Path) -> bool:
+def looks_saved(path: Path) -> bool:
     """Cheap: a file whose first bytes open a JSON object naming the report schema."""
     if not path.is_file():
         return False
@@ -155,6 +155,14 @@ def unmet(document: Mapping[str, Any], demanded: Mapping[str, tuple[str, ...]]) 
     return [f"{rule}{'' if rule == name else f' (branch {name})'} was not evaluated: "
             f"{why.get(rule, 'it did not run')}"
             for name, rules in demanded.items() for rule in rules if rule not in ran]
+
+
+def refuse_saved(paths: Sequence[Path]) -> None:
+    """For commands that read logs only (`metrics`): a saved report is named as what it is."""
+    for path in paths:
+        if looks_saved(path):
+            raise InputError("a saved lossdoctor report, not a training log "
+                             "(`lossdoctor analyze` renders it)", file=str(path))
 
 
 def refuse_series_outputs(formats: Sequence[str], detail: bool) -> None:

@@ -116,3 +116,9 @@ def test_what_needs_the_series_is_refused_with_saved_reports(
 ) -> None:
     result = cli("analyze", "reports/flow_stalled.json", "reports/healthy.json", *option)
     assert result.code == 2 and "saved report" in result.err
+
+
+def test_metrics_names_a_saved_report_as_such(cli: Callable[..., Result], judged: Path) -> None:
+    result = cli("metrics", "reports/healthy.json")
+    assert result.code == 2
+    assert "reports/healthy.json" in result.err and "saved lossdoctor report" in result.err

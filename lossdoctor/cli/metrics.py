@@ -50,10 +50,12 @@ def metrics(
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
     from lossdoctor.remote import complete, staged
+    from lossdoctor.saved import refuse_saved
 
     config = load_config(config_path, Path.cwd())
     with staged(paths) as staging:  # URLs copied to a private folder; what is shown names the URLs
         complete(staging)
+        refuse_saved(staging.paths)
         run = read_paths(staging.paths, input_format=input_format, aliases=config.aliases, tag=tag)
         summary = staging.relabel(describe(run))
     if fmt == "json":
