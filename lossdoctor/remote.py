@@ -119,8 +119,9 @@ def staged(args: Sequence[str]) -> Iterator[Staging]:
     if not any(is_url(a) for a in args):
         yield Staging(Path(), [Path(a) for a in args])
         return
+    budget = max_bytes()
     root = Path(tempfile.mkdtemp(prefix="lossdoctor-remote-"))
-    staging = Staging(root, [], budget=max_bytes())
+    staging = Staging(root, [], budget=budget)
     try:
         for index, arg in enumerate(args):
             staging.paths.append(_stage(staging, arg, root / str(index)) if is_url(arg) else Path(arg))
