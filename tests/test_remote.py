@@ -16,6 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 from helpers.cli import Result
+from moto.core import enable_iam_authentication
 from moto.server import ThreadedMotoServer
 
 from lossdoctor import remote
@@ -131,6 +132,21 @@ def test_no_credentials_is_exit_2_saying_so(
     result = cli("analyze", f"{s3env}/runs/healthy")
     assert result.code == 2
     assert f"{s3env}/runs/healthy" in result.err and "credentials" in result.err
+
+
+def test_credentials_without_permission_are_exit_2_saying_so(
+    cli: Callable[..., Result], s3env: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iam = boto3.client("iam", endpoint_url=endpoint, aws_access_key_id="testing",
+                       aws_secret_access_key="testing", region_name="us-east-1")
+    iam.create_user(UserName="no-policy")
+    key = iam.create_access_key(UserName="no-policy")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    with enable_iam_authentication():  # the server now checks IAM policies, as S3 does
+        result = cli("analyze", f"{s3env}/runs/healthy")
+    assert result.code == 2
+    assert f"{s3env}/runs/healthy" in result.err and "permission denied" in result.err
 
 
 def test_the_copy_budget_refuses_a_larger_input(
