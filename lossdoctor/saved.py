@@ -12,7 +12,8 @@ run's document would be, and the sweep JSON carries it unchanged. What needs the
 with saved inputs, by name: `--detail` (each run's full report and charts) and the junit/github
 formats (built from a judged Report).
 
-A file is a saved report when it is one JSON object whose `"schema"` is `lossdoctor.report/v1`;
+A file is a saved report when it is one JSON object whose `"schema"` is `lossdoctor.report/v1`, and a
+flat folder of them (an array job's output, local or in a bucket) stands for its reports;
 saved reports and logs may be mixed in one call: each saved report is one run, the logs are split
 into runs as usual and judged, and all share one table. A document is checked field by field for
 what the table reads, so a truncated or hand-edited one is an error naming its file (exit 2).
@@ -50,9 +51,30 @@ def partition(paths: Sequence[Path]) -> tuple[list[SavedReport], list[Path]]:
     for path in paths:
         if looks_saved(path):
             saved.append(SavedReport(str(path), load(path)))
+            continue
+        folder = _saved_folder(path)
+        if folder:
+            saved.extend(SavedReport(str(p), load(p)) for p in folder)
         else:
             logs.append(path)
     return saved, logs
+
+
+def _saved_folder(path: Path) -> list[Path]:
+    """The saved reports of a flat folder of them (an array job's output, maybe in a bucket), else [].
+
+    A folder with subfolders is a run or runs, never this. One holding saved reports beside other
+    files is refused: which of them are runs would be a guess.
+    """
+    if not path.is_dir() or any(p.is_dir() for p in path.iterdir()):
+        return []
+    files = sorted(path.iterdir())
+    reports = [p for p in files if looks_saved(p)]
+    others = [p.name for p in files if p not in reports]
+    if reports and others:
+        raise UsageError(f"a folder of saved reports that also holds other files ({', '.join(others[:5])}): "
+                         "give the reports as files", file=str(path))
+    return reports
 
 
 def looks_saved(path: Path) -> bool:

@@ -30,8 +30,21 @@ KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """A moto S3 server holding sample runs: `runs/<name>/…` as on disk, plus a checkpoint beside one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NO_PROXY", "127.0.0.1")  # a proxy set for this machine must not catch loopback
+        yield from _server()
+
+
+def _server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()  # returns once the server is listening
+    try:
+        yield from _filled(server)
+    finally:
+        server.stop()
+
+
+def _filled(server: ThreadedMotoServer) -> Iterator[str]:
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="testing",
@@ -47,11 +60,13 @@ def endpoint() -> Iterator[str]:
             s3.upload_file(str(file), BUCKET, f"hostile/healthy/{file.relative_to(SAMPLES / 'healthy')}")
     s3.put_object(Bucket=BUCKET, Key="hostile/healthy/../../escape.json", Body=b'{"loss": 1}')
     yield url
-    server.stop()
 
 
 @pytest.fixture()
 def s3env(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)  # this machine's own AWS setup plays no part
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
@@ -96,6 +111,21 @@ def test_a_saved_report_and_a_work_dir_on_s3_share_one_table(
     assert result.code == 1, result.err
     rows = {run["path"]: run["status"] for run in json.loads(result.out)["runs"]}
     assert rows == {str(saved): "ok", f"{s3env}/runs/flow_stalled": "red"}
+
+
+def test_a_bucket_folder_of_saved_reports_renders_as_a_sweep(
+    cli: Callable[..., Result], s3env: str, endpoint: str, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
+                      aws_secret_access_key="testing", region_name="us-east-1")
+    for name in ("flow_stalled", "healthy"):  # as an array job's tasks leave them
+        saved = tmp_path / f"{name}.json"
+        cli("analyze", SAMPLES / name, "--format", "json", "--output", saved)
+        s3.upload_file(str(saved), BUCKET, f"reports/{name}.json")
+    result = cli("analyze", f"{s3env}/reports/", "--format", "json")
+    assert result.code == 1, result.err
+    rows = {run["path"]: run["status"] for run in json.loads(result.out)["runs"]}
+    assert rows == {f"{s3env}/reports/flow_stalled.json": "red", f"{s3env}/reports/healthy.json": "ok"}
 
 
 def test_metrics_of_one_s3_file_names_the_url(cli: Callable[..., Result], s3env: str) -> None:

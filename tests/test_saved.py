@@ -46,6 +46,16 @@ def test_saved_reports_give_the_rows_of_judging_the_runs_together(
     ]
 
 
+def test_a_folder_of_saved_reports_is_its_reports(cli: Callable[..., Result], judged: Path) -> None:
+    folder = cli("analyze", "reports", "--format", "json")
+    files = cli("analyze", *sorted(f"reports/{p.name}" for p in (judged / "reports").iterdir()),
+                "--format", "json")
+    assert folder.code == files.code == 1 and folder.out == files.out
+    (judged / "reports" / "notes.txt").write_text("not a report\n")
+    mixed = cli("analyze", "reports")
+    assert mixed.code == 2 and "notes.txt" in mixed.err and "reports" in mixed.err
+
+
 def test_table_markdown_and_html_render_from_saved_reports(cli: Callable[..., Result], judged: Path) -> None:
     reports = sorted(str(p) for p in (judged / "reports").iterdir())
     terminal = cli("analyze", *reports, "--width", "200")
