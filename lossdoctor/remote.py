@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -119,6 +117,9 @@ def staged(args: Sequence[str]) -> Iterator[Staging]:
     if not any(is_url(a) for a in args):
         yield Staging(Path(), [Path(a) for a in args])
         return
+    import shutil
+    import tempfile
+
     budget = max_bytes()
     root = Path(tempfile.mkdtemp(prefix="lossdoctor-remote-"))
     staging = Staging(root, [], budget=budget)
