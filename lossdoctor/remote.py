@@ -11,9 +11,9 @@ A folder is a listing of objects. Files up to `SMALL_BYTES` are copied whole; of
 folder discovery is then run on that copy, the files it picks are copied whole, and the heads it
 did not pick are deleted, so no truncated file is ever read. Everything copied counts against a
 budget (`LOSSDOCTOR_REMOTE_MAX_BYTES`, default 2 GiB): beyond it the input is refused (exit 2).
-Object names are untrusted: one with an empty, `.` or `..` part, or a backslash, is not copied
-(said on stderr), and files are created exclusively (`xb`) under the private folder, so no name can
-write, or link, outside it.
+Object names are untrusted: one with an empty, `.` or `..` part, a backslash or a control
+character is not copied (said on stderr), and files are created exclusively (`xb`) under the
+private folder, so no name can write, or link, outside it, or drive a terminal.
 
 fsspec is the optional `remote` extra, imported only when a URL is given. Credentials are whatever
 the user's environment already holds (AWS_* variables or profiles, gcloud's default credentials,
@@ -214,8 +214,9 @@ def _listing(fs: Any, path: str, url: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _safe_part(part: str) -> str:
-    """An object-name part usable as a local name, else "" (`..`, `.`, empty, backslash, NUL)."""
-    if part in ("", ".", "..") or "\\" in part or "\x00" in part:
+    """An object-name part usable as a local name, else "" (`..`, `.`, empty, a backslash, or a character
+    that is not printable: a name is shown in the report, and must not drive a terminal)."""
+    if part in ("", ".", "..") or "\\" in part or not part.isprintable():
         return ""
     return part
 

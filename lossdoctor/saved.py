@@ -34,6 +34,8 @@ MAX_BYTES = 256 << 20  # a report of a 200k-step run is well under 1 MB; this bo
 _HEAD = 4096
 _SEVERITIES = ("red", "warn", "info")
 _ORDER = {"info": 0, "warn": 1, "red": 2}
+_CONTROLS = {code: "?" for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F),
+                                     *range(0x2066, 0x206A)] if code not in (0x09, 0x0A)}
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,23 @@ def load(path: Path) -> dict[str, Any]:
     problem = _problem(document)
     if problem:
         raise InputError(f"not a valid {SCHEMA} document: {problem}", file=str(path))
-    return document
+    return _inert(document)
+
+
+def _inert(value: Any) -> Any:
+    """The document with every control character (ESC, BEL, C1, bidi overrides) but newline and tab
+    replaced by "?": a saved file is input, and its text reaches terminals, CI logs and pages."""
+    if isinstance(value, str):
+        return value.translate(_CONTROLS) if _has_control(value) else value
+    if isinstance(value, list):
+        return [_inert(item) for item in value]
+    if isinstance(value, dict):
+        return {_inert(key): _inert(item) for key, item in value.items()}
+    return value
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) in _CONTROLS for ch in text)
 
 
 def _no_constant(name: str) -> Any:

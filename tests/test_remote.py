@@ -59,6 +59,7 @@ def _filled(server: ThreadedMotoServer) -> Iterator[str]:
         if file.is_file():
             s3.upload_file(str(file), BUCKET, f"hostile/healthy/{file.relative_to(SAMPLES / 'healthy')}")
     s3.put_object(Bucket=BUCKET, Key="hostile/healthy/../../escape.json", Body=b'{"loss": 1}')
+    s3.put_object(Bucket=BUCKET, Key="hostile/healthy/\x1b[2Jclear.json", Body=b'{"loss": 1}')
     yield url
 
 
@@ -235,7 +236,8 @@ def test_object_names_that_climb_out_are_not_copied(
     (tmp_path / "tmp").mkdir()
     result = cli("analyze", f"{s3env}/hostile/healthy", "--format", "json")
     assert result.code == 0, result.err
-    assert "not copied (unsafe object names): ../../escape.json" in result.err
+    assert "not copied (unsafe object names): ?[2Jclear.json, ../../escape.json" in result.err
+    assert "\x1b" not in result.err + result.out
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["tmp"]  # nothing written beside the staging
     assert json.loads(result.out)["run"]["files"][0].startswith(f"{s3env}/hostile/healthy/")
 

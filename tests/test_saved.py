@@ -120,6 +120,20 @@ def test_a_saved_report_with_a_bare_nan_is_refused(cli: Callable[..., Result], j
     assert result.code == 2 and "reports/healthy.json" in result.err and "NaN" in result.err
 
 
+def test_control_characters_in_a_saved_report_never_reach_the_terminal(
+    cli: Callable[..., Result], judged: Path
+) -> None:
+    path = judged / "reports" / "flow_stalled.json"
+    document = json.loads(path.read_text())
+    document["diagnoses"][0]["title"] = "EVIL\x1b]0;pwned\x07\x1b[2J title"
+    document["verdicts"][0]["verdict"] = "learning\u202e"
+    path.write_text(json.dumps(document))
+    for fmt in ("terminal", "markdown", "json"):
+        result = cli("analyze", "reports/flow_stalled.json", "--format", fmt, "--width", "200")
+        assert result.code == 1 and "EVIL?" in result.out and "pwned??" in result.out
+        assert "\x1b" not in result.out and "\u202e" not in result.out and "\\u001b" not in result.out
+
+
 @pytest.mark.parametrize("option", [["--detail"], ["--format", "junit"], ["--format", "github"]])
 def test_what_needs_the_series_is_refused_with_saved_reports(
     cli: Callable[..., Result], judged: Path, option: list[str]
