@@ -144,7 +144,7 @@ def _stage(staging: Staging, url: str, slot: Path) -> Path:
         name = _safe_part(path.rstrip("/").rsplit("/", 1)[-1]) or "log"
         local = slot / name
         staging.names[str(local)] = url.rstrip("/")
-        if info.get("type") == "directory":
+        if info.get("type") == "directory" or _index_page(url):
             local.mkdir()
             _stage_folder(staging, fs, path, local, url)
         else:
@@ -154,6 +154,11 @@ def _stage(staging: Staging, url: str, slot: Path) -> Path:
     except Exception as exc:  # any client's error (botocore, aiohttp, azure…): the URL and why, exit 2
         raise _remote_error(url, exc) from None
     return local
+
+
+def _index_page(url: str) -> bool:
+    """An http(s) URL ending in `/`: a server's index page, whose links under it are the folder."""
+    return url.endswith("/") and url.lower().startswith(("http://", "https://"))
 
 
 def _filesystem(url: str) -> tuple[Any, str]:

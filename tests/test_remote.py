@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -144,6 +147,34 @@ def test_a_folder_of_work_dirs_on_s3_is_a_sweep_named_by_urls(cli: Callable[...,
     assert result.code == 1, result.err
     paths = sorted(run["path"] for run in json.loads(result.out)["runs"])
     assert paths == [f"{s3env}/runs/flow_stalled", f"{s3env}/runs/healthy"]
+    table = cli("analyze", f"{s3env}/runs", "--jobs", "1", "--width", "200").out
+    assert f"{s3env}/runs/\n" in table and "s3:/training" not in table  # the common folder, as a URL
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[str]:
+    """sample_logs/ behind a plain HTTP server with index pages (the standard library's)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(SAMPLES)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()  # the socket already listens: requests wait in its backlog until served
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+def test_an_http_folder_is_read_through_its_index_page(cli: Callable[..., Result], web: str) -> None:
+    result = cli("analyze", f"{web}/flow_stalled/", "--format", "json")
+    assert result.code == 1, result.err
+    document = json.loads(result.out)
+    assert document["run"]["files"] == [f"{web}/flow_stalled/20261128_134300/vis_data/scalars.json"]
+    assert document["findings"] == local_report(cli, SAMPLES / "flow_stalled")["findings"]
+    missing = cli("metrics", f"{web}/flow_stalled/nope.json")
+    assert missing.code == 2 and f"{web}/flow_stalled/nope.json" in missing.err
 
 
 def test_a_missing_object_is_exit_2_naming_the_url(cli: Callable[..., Result], s3env: str) -> None:

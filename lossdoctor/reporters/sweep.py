@@ -57,21 +57,32 @@ def _columns(lang: str) -> list[str]:
 
 
 def common_parent(rows: list[Row]) -> str:
-    """The folder every run is in (`runs/` for `runs/*/`): tables name runs relative to it."""
-    paths = [os.path.normpath(row.path) for row in rows]
-    if len(paths) < 2:
+    """The folder every run is in (`runs/` for `runs/*/`, `s3://b/runs/`): tables name runs relative to it."""
+    split = [_scheme(row.path) for row in rows]
+    if len(split) < 2 or len({scheme for scheme, _ in split}) > 1:
         return ""
+    paths = [os.path.normpath(path) for _, path in split]
     try:
         parent = os.path.commonpath(paths)
     except ValueError:  # absolute and relative paths mixed
         return ""
-    return "" if parent in paths else parent
+    return "" if parent in paths or not parent else split[0][0] + parent
+
+
+def _scheme(path: str) -> tuple[str, str]:
+    """`s3://b/x` as ("s3://", "b/x"): a URL's `//` is not a path's, which normpath would fold."""
+    head, sep, rest = path.partition("://")
+    return (head + sep, rest) if sep and "/" not in head else ("", path)
+
+
+def _relative(path: str, parent: str) -> str:
+    return os.path.relpath(os.path.normpath(_scheme(path)[1]), _scheme(parent)[1])
 
 
 def _cells(row: Row, lang: str, parent: str = "") -> list[str]:
     """A row's cells as plain text (the terminal and markdown both start from these)."""
     first = "–" if row.first_red is None else str(row.first_red)
-    name = os.path.relpath(os.path.normpath(row.path), parent) if parent else row.path
+    name = _relative(row.path, parent) if parent else row.path
     return [
         status_word(row.status, lang),
         name,
