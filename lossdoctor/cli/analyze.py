@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -94,42 +93,47 @@ def analyze(
     ),
 ) -> int:
     """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
-    options = dict(locals())  # the parameters, as typer parsed them
+    options = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
     from lossdoctor.remote import complete, staged
     from lossdoctor.saved import partition
 
     with staged(paths) as staging:  # URLs copied to a private folder; errors and reports name the URLs
         complete(staging)
         saved, logs = partition(staging.paths)
-        return _analyze(logs, saved, staging.relabel, options)
+        return _analyze(logs, saved, staging.relabel, **options)
 
 
-def _analyze(paths: list[Path], saved: list[SavedReport], relabel: Callable[[Any], Any],
-             options: dict[str, Any]) -> int:
+def _analyze(
+    paths: list[Path], saved: list[SavedReport], relabel: Callable[[Any], Any], *, formats: list[str],
+    outputs: list[str], fail_on: FailOn | None, lang: Lang | None, params: list[str], ga: int | None,
+    warmup_steps: int | None, input_format: str | None, tag: str | None, rule_files: list[Path],
+    config_path: Path | None, select: list[str], ignore: list[str], severity: list[str],
+    baseline: Path | None, write_baseline: Path | None, require: list[str], width: int | None,
+    detail: bool, jobs: int | None,
+) -> int:
     """One run judged and reported, or the sweep mode (several runs, or saved reports)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from lossdoctor.readers import split_runs
 
-    o = SimpleNamespace(**options)
     runs = split_runs(paths) if paths else []
     if len(runs) > 1 or saved:  # the sweep mode: one row per run, worst first
         from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
 
-        refuse_baseline_writing(o.write_baseline)
+        refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(
-            o.formats, o.outputs, o.fail_on.value if o.fail_on else None, o.lang.value if o.lang else None,
-            o.params, o.ga, o.warmup_steps, o.input_format, o.tag, o.rule_files, o.config_path, o.select,
-            o.ignore, o.severity, o.baseline, o.width, o.detail, o.jobs, o.require, saved, relabel))
+            formats, outputs, fail_on.value if fail_on else None, lang.value if lang else None, params, ga,
+            warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
+            width, detail, jobs, require, saved, relabel))
 
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
 
-    config = load_config(o.config_path, Path.cwd())
+    config = load_config(config_path, Path.cwd())
     # Parse the log while the engine (pandas) is imported: pyarrow parses without the GIL,
     # so a big log costs max(read, imports) instead of their sum.
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lossdoctor-read")
-    reading = reader.submit(read_paths, paths, input_format=o.input_format, aliases=config.aliases, tag=o.tag)
+    reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag)
     reader.shutdown(wait=False)
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out
@@ -137,23 +141,23 @@ def _analyze(paths: list[Path], saved: list[SavedReport], relabel: Callable[[Any
     from lossdoctor.engine import analyze as judge
     from lossdoctor.reporters import REPORTERS
 
-    targets = out.plan(o.formats, o.outputs, list(REPORTERS))
-    ruleset = judging_rules(config, o.rule_files, o.select, o.ignore, o.severity)
-    settings = merge(config, o.params, ruleset, ga=o.ga, warmup_steps=o.warmup_steps)
-    demanded = gate.required_checks(ruleset, o.require or config.require,
-                                    "command line" if o.require else (config.source or "command line"))
-    baseline_file = o.baseline or config.baseline
+    targets = out.plan(formats, outputs, list(REPORTERS))
+    ruleset = judging_rules(config, rule_files, select, ignore, severity)
+    settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
+    demanded = gate.required_checks(ruleset, require or config.require,
+                                    "command line" if require else (config.source or "command line"))
+    baseline_file = baseline or config.baseline
     known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
-    language = (o.lang.value if o.lang else None) or locale_lang()
+    language = (lang.value if lang else None) or locale_lang()
     report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
     report = relabel(report)
     report.config_source = config.source
-    if o.write_baseline is not None:
-        gate.write_baseline(report, o.write_baseline)
+    if write_baseline is not None:
+        gate.write_baseline(report, write_baseline)
     report.baselined = known & gate.identities(report)
-    out.deliver(report, targets, o.width)
-    if o.write_baseline is not None:
+    out.deliver(report, targets, width)
+    if write_baseline is not None:
         return 0
     gate.check_required(report, demanded)  # after the report is written: it says why the rule did not run
-    return gate.exit_code(report, (o.fail_on.value if o.fail_on else None) or config.fail_on or "red")
+    return gate.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")
