@@ -59,6 +59,17 @@ class SweepRun:
     report: Report | None
     error: str | None = None
     unmet: list[str] = field(default_factory=list)  # required checks that did not run, with why
+    document: dict[str, Any] | None = None  # a saved report/v1 document (lossdoctor.saved): shown as is
+
+    def report_document(self) -> dict[str, Any] | None:
+        """The run's report document: the saved one, else the judged report's, else None (unreadable)."""
+        if self.document is not None:
+            return self.document
+        if self.report is None:
+            return None
+        from lossdoctor.reporters.json import report_document
+
+        return report_document(self.report)
 
 
 @dataclass
@@ -71,14 +82,11 @@ class Sweep:
 
     def rows(self) -> list[Row]:
         """The summary table, worst first."""
-        from lossdoctor.reporters.json import report_document
+        return rows_worst_first([row_of(r.path, r.report_document(), r.exit, r.error) for r in self.runs])
 
-        return rows_worst_first(
-            [
-                row_of(r.path, report_document(r.report) if r.report else None, r.exit, r.error)
-                for r in self.runs
-            ]
-        )
+    def detail_possible(self) -> bool:
+        """--detail needs every run's series: a saved report holds only its results."""
+        return all(run.document is None for run in self.runs)
 
     def by_path(self) -> dict[str, SweepRun]:
         return {run.path: run for run in self.runs}
@@ -142,7 +150,7 @@ def rows_worst_first(rows: Sequence[Row]) -> list[Row]:
 
 def sweep_exit(runs: Sequence[SweepRun]) -> int:
     """2 when no run was readable or a run lacks a required check, 3 on a bug, else 1 if any fired, else 0."""
-    if not any(run.report is not None for run in runs):
+    if not any(run.report is not None or run.document is not None for run in runs):
         return BAD_INPUT
     if any(run.exit == INTERNAL for run in runs):
         return INTERNAL

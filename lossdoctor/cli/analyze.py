@@ -7,12 +7,17 @@ they happen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from lossdoctor.cli import app
+
+if TYPE_CHECKING:
+    from lossdoctor.saved import SavedReport
 
 
 class FailOn(str, Enum):
@@ -29,13 +34,13 @@ class Lang(str, Enum):
 MAX_SKIPPED_SAID = 10
 
 
-def _say_skipped(paths: list[Path]) -> None:
+def _say_skipped(paths: list[Path], relabel: Callable[[Any], Any]) -> None:
     """What a sweep's folders held that is not a run, on stderr (`lossdoctor metrics DIR` lists it all)."""
     from lossdoctor.readers.discover import discover
 
     skipped = [item for path in paths if path.is_dir() for item in discover(path).skipped]
     for item in skipped[:MAX_SKIPPED_SAID]:
-        line = f"lossdoctor: skipped {item.path}: {item.reason}"
+        line = relabel(f"lossdoctor: skipped {item.path}: {item.reason}")
         typer.echo("".join(ch if ch.isprintable() else "?" for ch in line), err=True)
     if len(skipped) > MAX_SKIPPED_SAID:
         typer.echo(f"lossdoctor: {len(skipped) - MAX_SKIPPED_SAID} more skipped (`lossdoctor metrics DIR` "
@@ -44,8 +49,10 @@ def _say_skipped(paths: list[Path]) -> None:
 
 @app.command()
 def analyze(
-    paths: list[Path] = typer.Argument(
-        ..., help="Log files (launches of one run, in order) or an MMEngine work dir.", show_default=False
+    paths: list[str] = typer.Argument(
+        ..., help="Log files (launches of one run, in order) or an MMEngine work dir; s3://, gs://, az://, "
+        "hf:// or https:// URLs (the remote extra); saved `--format json` reports (rendered, not re-judged).",
+        show_default=False,
     ),
     formats: list[str] = typer.Option(
         [], "--format", "-f", help="terminal (default), json, markdown, junit, github, html. Repeatable."
@@ -106,12 +113,32 @@ def analyze(
     ),
 ) -> int:
     """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
+    options = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
+    from lossdoctor.remote import complete, staged
+    from lossdoctor.saved import partition
+
+    with staged(paths) as staging:  # URLs copied to a private folder; errors and reports name the URLs
+        complete(staging)
+        saved, logs = partition(staging.paths)
+        return _analyze(logs, saved, staging.relabel, **options)
+
+
+def _analyze(
+    paths: list[Path], saved: list[SavedReport], relabel: Callable[[Any], Any], *, formats: list[str],
+    outputs: list[str], fail_on: FailOn | None, lang: Lang | None, params: list[str], ga: int | None,
+    warmup_steps: int | None, input_format: str | None, tag: str | None, launch: int | None,
+    rule_files: list[Path],
+    config_path: Path | None, select: list[str], ignore: list[str], severity: list[str],
+    baseline: Path | None, write_baseline: Path | None, require: list[str], width: int | None,
+    detail: bool, jobs: int | None,
+) -> int:
+    """One run judged and reported, or the sweep mode (several runs, or saved reports)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from lossdoctor.readers import split_runs
 
-    runs = split_runs(paths)
-    if len(runs) > 1:  # the sweep mode: one row per run, worst first
+    runs = split_runs(paths) if paths else []
+    if len(runs) > 1 or saved:  # the sweep mode: one row per run, worst first
         from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
         from lossdoctor.errors import UsageError
         from lossdoctor.readers import file_groups_reason
@@ -121,14 +148,14 @@ def analyze(
                              field="launch")
         reason = file_groups_reason(paths)
         if reason is not None:
-            typer.echo(f"lossdoctor: {reason}", err=True)
-        _say_skipped(paths)
+            typer.echo(relabel(f"lossdoctor: {reason}"), err=True)
+        _say_skipped(paths, relabel)
 
         refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(
             formats, outputs, fail_on.value if fail_on else None, lang.value if lang else None, params, ga,
             warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
-            width, detail, jobs, require))
+            width, detail, jobs, require, saved, relabel))
 
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
@@ -157,6 +184,7 @@ def analyze(
     run = reading.result()
     language = (lang.value if lang else None) or locale_lang()
     report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
+    report = relabel(report)
     report.config_source = config.source
     if write_baseline is not None:
         gate.write_baseline(report, write_baseline)

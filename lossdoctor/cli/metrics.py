@@ -27,9 +27,10 @@ OUTPUTS = ("terminal", "json")
 
 @app.command()
 def metrics(
-    paths: list[Path] = typer.Argument(
+    paths: list[str] = typer.Argument(
         ..., help="Log files (launches of one run, in order), an MMEngine work dir or a folder of "
-        "TensorBoard exports.", show_default=False
+        "TensorBoard exports; s3://, gs://, az://, hf:// or https:// URLs (the remote extra).",
+        show_default=False,
     ),
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     input_format: str | None = typer.Option(
@@ -48,16 +49,22 @@ def metrics(
         raise UsageError(f'unknown format "{fmt}": known formats are {", ".join(OUTPUTS)}', field="--format")
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
+    from lossdoctor.remote import complete, staged
+    from lossdoctor.saved import refuse_saved
 
     config = load_config(config_path, Path.cwd())
-    tree = runs_tree(paths)
-    if tree is not None and len(tree["runs"]) != 1:  # several runs (or none): the tree is the answer
-        _emit({"schema": SCHEMA, **tree}, fmt, lambda doc: render_tree(doc))
-        return 0 if tree["runs"] else 2
-    run = read_paths(paths, input_format=input_format, aliases=config.aliases, tag=tag)
-    summary = describe(run)
-    if tree is not None:
-        summary.update(tree)
+    with staged(paths) as staging:  # URLs copied to a private folder; what is shown names the URLs
+        complete(staging)
+        refuse_saved(staging.paths)
+        tree = runs_tree(staging.paths)
+        if tree is not None and len(tree["runs"]) != 1:  # several runs (or none): the tree is the answer
+            _emit(staging.relabel({"schema": SCHEMA, **tree}), fmt, lambda doc: render_tree(doc))
+            return 0 if tree["runs"] else 2
+        run = read_paths(staging.paths, input_format=input_format, aliases=config.aliases, tag=tag)
+        summary = describe(run)
+        if tree is not None:
+            summary.update(tree)
+        summary = staging.relabel(summary)
     _emit(summary, fmt, render)
     return 0
 

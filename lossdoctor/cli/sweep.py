@@ -10,10 +10,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lossdoctor.errors import UsageError
+
+if TYPE_CHECKING:
+    from lossdoctor.saved import SavedReport
+    from lossdoctor.sweep import Judging, SweepRun
 
 
 @dataclass
@@ -39,6 +44,8 @@ class SweepOptions:
     detail: bool
     jobs: int | None
     require: list[str]
+    saved: list[SavedReport] = field(default_factory=list)  # runs judged elsewhere (lossdoctor.saved)
+    relabel: Callable[[Any], Any] | None = None  # names staged remote inputs by URL (lossdoctor.remote)
 
 
 def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
@@ -75,8 +82,17 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
         config.source,
         demanded,
     )
-    with _progress(len(runs)) as tick:
-        results = judge_all(runs, judging, options.jobs, tick)
+    if options.saved:
+        from lossdoctor.saved import refuse_series_outputs
+
+        refuse_series_outputs(list(targets), options.detail)
+    results: list[SweepRun] = []
+    if runs:
+        with _progress(len(runs)) as tick:
+            results = judge_all(runs, judging, options.jobs, tick)
+    results += [_saved_run(saved, judging) for saved in options.saved]
+    if options.relabel is not None:
+        results = [options.relabel(run) for run in results]
     sweep = Sweep(results, lang, options.detail)
     for name, path in targets.items():
         to_file = path is not None
@@ -104,6 +120,16 @@ def _readable(run: list[Path], options: SweepOptions, config_source: str | None)
         return out.inputs(run, options.rule_files, config_source)
     except (LossdoctorError, OSError):
         return list(run)
+
+
+def _saved_run(saved: SavedReport, judging: Judging) -> SweepRun:
+    """A saved report's row: its document as is, gated by this call's --fail-on, baseline and --require."""
+    from lossdoctor.saved import exit_code, unmet
+    from lossdoctor.sweep import SweepRun
+
+    code = exit_code(saved.document, judging.fail_on, set(judging.baseline))
+    return SweepRun(saved.path, code, None, unmet=unmet(saved.document, judging.required),
+                    document=saved.document)
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.reporters import github, junit, markdown, terminal
-from lossdoctor.reporters.json import report_document
 from lossdoctor.reporters.labels import label, verdict_word
 from lossdoctor.reporters.markdown import md_text
 from lossdoctor.reporters.outside import as_text, clean, safe_output
@@ -59,21 +58,32 @@ def _columns(lang: str) -> list[str]:
 
 
 def common_parent(rows: list[Row]) -> str:
-    """The folder every run is in (`runs/` for `runs/*/`): tables name runs relative to it."""
-    paths = [os.path.normpath(row.path) for row in rows]
-    if len(paths) < 2:
+    """The folder every run is in (`runs/` for `runs/*/`, `s3://b/runs/`): tables name runs relative to it."""
+    split = [_scheme(row.path) for row in rows]
+    if len(split) < 2 or len({scheme for scheme, _ in split}) > 1:
         return ""
+    paths = [os.path.normpath(path) for _, path in split]
     try:
         parent = os.path.commonpath(paths)
     except ValueError:  # absolute and relative paths mixed
         return ""
-    return "" if parent in paths else parent
+    return "" if parent in paths or not parent else split[0][0] + parent
+
+
+def _scheme(path: str) -> tuple[str, str]:
+    """`s3://b/x` as ("s3://", "b/x"): a URL's `//` is not a path's, which normpath would fold."""
+    head, sep, rest = path.partition("://")
+    return (head + sep, rest) if sep and "/" not in head else ("", path)
+
+
+def _relative(path: str, parent: str) -> str:
+    return os.path.relpath(os.path.normpath(_scheme(path)[1]), _scheme(parent)[1])
 
 
 def _cells(row: Row, lang: str, parent: str = "") -> list[str]:
     """A row's cells as plain text (the terminal and markdown both start from these)."""
     first = "–" if row.first_red is None else str(row.first_red)
-    name = os.path.relpath(os.path.normpath(row.path), parent) if parent else row.path
+    name = _relative(row.path, parent) if parent else row.path
     return [
         status_word(row.status, lang),
         name,
@@ -122,7 +132,8 @@ def render_terminal(sweep: Sweep, *, width: int | None = None, color: bool | Non
             console.print(Text.assemble((clean(f"{row.path}: "), "bold"), clean(row.error)))
     console.print(Text(summary_text(rows, lang), style="bold"))
     if not sweep.detail:
-        console.print(Text(label("sweep_detail_hint", lang), style="dim"))
+        if sweep.detail_possible():
+            console.print(Text(label("sweep_detail_hint", lang), style="dim"))
     else:
         by_path = sweep.by_path()
         for row in rows:
@@ -144,13 +155,12 @@ def render_json(sweep: Sweep, *, width: int | None = None, color: bool | None = 
     by_path = sweep.by_path()
     runs = []
     for row in sweep.rows():
-        report = by_path[row.path].report
         runs.append(
             {
                 "path": row.path,
                 "status": row.status,
                 "exit": row.exit,
-                "report": report_document(report) if report is not None else None,
+                "report": by_path[row.path].report_document(),
                 "error": row.error,
             }
         )
@@ -279,7 +289,7 @@ def render_html(sweep: Sweep, *, width: int | None = None, color: bool | None = 
                 parts.append(body)
                 charts += run_charts
             parts.append("</section>")
-    else:
+    elif sweep.detail_possible():
         parts.append(f'<p class="meta">{escape(label("sweep_detail_hint", lang))}</p>')
     return page(title, "\n".join(parts), lang, charts)
 
