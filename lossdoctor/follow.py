@@ -115,6 +115,11 @@ class Tail:
         self.error = None
         return chunk
 
+    def resume(self, offset: int, line_no: int, identity: tuple[int, int]) -> None:
+        """Start tailing after bytes already read another way (the history read whole when a watch starts)."""
+        self.offset, self.line_no, self.partial = offset, line_no, b""
+        self.identity, self.state = identity, "present"
+
     def _read(self, size: int) -> bytes:
         with open(self.path, "rb") as handle:
             handle.seek(self.offset)
@@ -146,6 +151,29 @@ class Tail:
 
     def _note(self, chunk: Chunk, kind: str, message: str) -> None:
         chunk.notices.append(Notice(kind, str(self.path), message))
+
+
+def line_end(path: Path, line: int, block: int = 1 << 24) -> tuple[int, bytes]:
+    """The byte offset just past line `line` (1-based) and that line's bytes, found by counting newlines.
+
+    A file with fewer newlines (its last line not finished yet) ends where it ends now.
+    """
+    seen = base = 0
+    with path.open("rb") as handle:
+        while data := handle.read(block):
+            count = data.count(b"\n")
+            if seen + count >= line:
+                end = -1
+                for _ in range(line - seen):
+                    end = data.index(b"\n", end + 1)
+                offset = base + end + 1
+                break
+            seen, base = seen + count, base + len(data)
+        else:
+            offset = base
+        handle.seek(max(0, offset - (1 << 20)))
+        text = handle.read(offset - handle.tell())
+    return offset, text.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
 
 
 def launch_file(folder: Path) -> Path | None:

@@ -16,6 +16,7 @@ confirmation costs what `analyze` costs, so it is rate-limited (at most one per
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +46,8 @@ TREND_CALL = re.compile(r"\b(rising|decreasing|not_decreasing)\s*\(")
 RUN_LONG = re.compile(r"\b(run_steps|early_median|first_step)\b")
 CONFIRM_EVERY = 20.0  # a confirmation may take at most 1/20 of the wall time
 CONFIRM_MIN_GAP = 5.0  # seconds between confirmations, at least
+HISTORY_BYTES = 1 << 20  # a log at least this long when `watch -f` starts is judged whole first
+HISTORY_FORMATS = ("mmengine-scalars", "jsonl")  # one row per line, no parser state beyond the last row
 
 
 @dataclass
@@ -118,6 +121,8 @@ class Watcher:
         """Read what was appended, judge again if rows arrived, announce and return the transitions."""
         self.polls += 1
         events: list[Event] = []
+        if self.polls == 1 and self.options.follow and isinstance(self.source, Tail):
+            events.extend(self._history(self.source))
         grew = False
         more = True
         while more:  # a big backlog is read in bounded chunks, then judged once
@@ -139,6 +144,52 @@ class Watcher:
             self.announce(event)
         self.sink.update(self)
         return events
+
+    def _history(self, tail: Tail) -> list[Event]:
+        """A log already long when the watch starts: judged once as `analyze` judges it, then tailed.
+
+        Replaying it line by line costs several times `analyze`; instead the file's reader reads
+        it whole, its rows fill the bounded store column-wise, the engine judges the run once
+        (the alerts it implies are announced with the steps the data gives), and the tail starts
+        just after the last row read. Lines written meanwhile are read by the tail as usual.
+        """
+        from lossdoctor.follow import line_end
+        from lossdoctor.readers import READERS, detect, gzipped
+
+        started = time.perf_counter()
+        try:
+            stat = os.stat(self.path)
+            if stat.st_size < HISTORY_BYTES or gzipped.is_gzip(self.path):
+                return []
+            fmt = self.options.input_format or detect(self.path)
+            if fmt not in HISTORY_FORMATS:
+                return []  # the line path reads it (or says it cannot be followed)
+            read = READERS[fmt].read(self.path)
+            last = int(read.lines.get()[-1])
+            offset, last_text = line_end(self.path, last)
+        except (InputError, OSError, IndexError):
+            return []  # the line-by-line path reads what it can and says what is wrong, as it always did
+        file = str(self.path)
+        self.formats[file] = fmt
+        self.parsers[file] = parser = parser_for(fmt, file)
+        parser.feed(last_text.decode("utf-8", errors="replace"), last)  # learns the step key and val markers
+        launch = self.buffer.launch_index(file)
+        self.buffer.configs[launch] = (read.config, read.config_source)
+        self.buffer.precision[launch] = dict(read.precision)
+        self.buffer.load(read, launch)
+        tail.resume(offset, last, (stat.st_dev, stat.st_ino))
+        from lossdoctor.frame import build_run
+
+        run = build_run([read], fmt, self.options.aliases)
+        run.files = [file]
+        events = self._diff(run, None)
+        self.dirty_since_confirm = False
+        self.last_confirm = self.last_growth = time.monotonic()
+        self.confirm_cost = time.perf_counter() - started
+        steps = self.steps if self.steps is not None and len(self.steps) else None
+        span = f" (steps {int(steps[0])}-{int(steps[-1])})" if steps is not None else ""
+        message = f"judged lines 1-{last}{span} as analyze does: following from line {last + 1}"
+        return [*events, Event("following", message=message, file=file)]
 
     def _notices(self, chunk: Chunk) -> list[Event]:
         return [Event(n.kind, message=n.message, file=n.file) for n in chunk.notices]

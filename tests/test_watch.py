@@ -560,3 +560,28 @@ def test_a_thinned_view_is_confirmed_by_the_whole_file(tmp_path: Path) -> None:
     said += watcher.confirm() + watcher.book.finish(3000)
     got = sorted((a.rule, a.tag, a.first_step, a.last_step) for a in watcher.book.fired())
     assert got == stretches_of_analyze([log])
+
+
+def test_a_long_history_is_judged_once_and_its_alerts_announced_with_their_steps(tmp_path: Path) -> None:
+    """`watch -f` on a log already long: one judgement of the whole file, alerts at the data's steps,
+    then the live loop goes on from the line after the last one read."""
+    from lossdoctor import watcher as watching
+
+    log = tmp_path / "scalars.json"
+    log.write_text("".join(collapse_lines(last=150_000)))
+    assert log.stat().st_size >= watching.HISTORY_BYTES  # long enough to be read whole, not replayed
+    watcher = Watcher(log, load_rules([]), WatchOptions(follow=True), PlainSink(io.StringIO()))
+    said = watcher.poll()
+    assert watcher.updates == 1
+    assert [(e.event, e.step, e.first_step) for e in said if e.rule == Z_VAR] == [
+        ("pending", 700, 700),
+        ("firing", 900, 700),
+        ("resolved", 1200, 700),
+    ]
+    assert said[-1].event == "following" and "judged lines 1-15000" in said[-1].message
+    got = sorted((a.rule, a.tag, a.first_step, a.last_step) for a in watcher.book.fired())
+    assert got == stretches_of_analyze([log])
+    with open(log, "a") as handle:
+        handle.write(scalars_line(150_010, loss=float("nan"), **{"z_init/var": 1.0, "z_init/mean": 0.0}))
+    fired = [(e.event, e.rule, e.step) for e in watcher.poll() if e.event == "firing"]
+    assert fired == [("firing", "non-finite-loss", 150_010)]
