@@ -73,6 +73,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
         options.tag,
         config.source,
         demanded,
+        keep_frames=options.detail and "html" in targets,  # only the HTML detail draws the curves
     )
     with _progress(len(runs)) as tick:
         results = judge_all(runs, judging, options.jobs, tick)
