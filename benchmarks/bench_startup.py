@@ -8,7 +8,8 @@ medians of each side and of the per-round differences and ratios:
 * `python -c "import pandas"` — the baseline of `lossdoctor analyze sample_logs/healthy` (a
   1600-step work dir, the whole report on stdout): target at most 1.3x.
 
-Run: `.venv/bin/python benchmarks/bench_startup.py [--repeat 15] [--log sample_logs/healthy]`.
+Run: `.venv/bin/python benchmarks/bench_startup.py [--repeat 15] [--log sample_logs/healthy]`
+(`--root OTHER_CHECKOUT` measures another version's `lossdoctor` with the same interpreter).
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ def sides(log: str) -> dict[str, list[str]]:
         "python -c 'import pandas'": [*PY, "-c", "import pandas"],
         "lossdoctor --help": [*LD, "--help"],
         "lossdoctor rules list": [*LD, "rules", "list"],
-        f"lossdoctor analyze {log}": [*LD, "analyze", log, "--fail-on", "never"],
+        f"lossdoctor analyze {Path(log).name}": [*LD, "analyze", log, "--fail-on", "never"],
     }
 
 
-def seconds(command: list[str]) -> float:
+def seconds(command: list[str], root: Path) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    done = subprocess.run(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr.decode()}")
@@ -48,16 +49,17 @@ def seconds(command: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--log", default="sample_logs/healthy")
+    parser.add_argument("--log", default=str(ROOT / "sample_logs" / "healthy"))
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose lossdoctor is measured")
     args = parser.parse_args(argv)
     commands = sides(args.log)
     times: dict[str, list[float]] = {name: [] for name in commands}
     print(f"before: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for command in commands.values():
-        seconds(command)  # warm the page cache and the bytecode cache
+        seconds(command, args.root)  # warm the page cache and the bytecode cache
     for _ in range(args.repeat):
         for name, command in commands.items():
-            times[name].append(seconds(command))
+            times[name].append(seconds(command, args.root))
     print(f"whole processes, {args.repeat} interleaved rounds, medians:")
     for name, samples in times.items():
         print(f"  {name:<40} {statistics.median(samples) * 1000:7.0f} ms")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if extra <= 100 else "FAIL"
         print(f"  {name}: +{extra:.0f} ms over a bare interpreter "
               f"(median of the rounds; target <= +100: {verdict})")
-    name = f"lossdoctor analyze {args.log}"
+    name = f"lossdoctor analyze {Path(args.log).name}"
     ratio = statistics.median([t / p for t, p in zip(times[name], pandas, strict=True)])
     verdict = "ok" if ratio <= 1.3 else "FAIL"
     print(f"  {name}: {ratio:.2f}x import pandas (median of the rounds; target <= 1.3: {verdict})")

@@ -87,21 +87,21 @@ import resource, subprocess, sys, time
 started = time.perf_counter()
 done = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "wb"), stderr=subprocess.PIPE)
 elapsed = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 sys.stderr.buffer.write(done.stderr)
-print(done.returncode, elapsed, peak)
+print(done.returncode, elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
-def timed(root: Path, args: list[str], output: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB of the largest process) of one whole `lossdoctor` run."""
+def timed(root: Path, args: list[str], output: Path) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB of the largest process, CPU seconds of all its processes) of one run."""
     command = [sys.executable, "-c", MEASURE, str(output), sys.executable, "-m", "lossdoctor", *args]
     done = subprocess.run(command, capture_output=True, text=True, cwd=root, check=False)
-    code, elapsed, peak = done.stdout.split()
+    code, elapsed, peak, cpu = done.stdout.split()
     if int(code) not in (0, 1):
         sys.stderr.write(done.stderr)
         raise SystemExit(f"lossdoctor exited {code}")
-    return float(elapsed), int(peak) / 1024
+    return float(elapsed), int(peak) / 1024, float(cpu)
 
 
 def main() -> int:
@@ -117,8 +117,8 @@ def main() -> int:
         runs = Path(tmp) / "runs"
         kinds = make_runs(runs, options.runs, options.steps)
         base = ["analyze", str(runs), "--format", "json"]
-        one: list[tuple[float, float]] = []
-        pool: list[tuple[float, float]] = []
+        one: list[tuple[float, float, float]] = []
+        pool: list[tuple[float, float, float]] = []
         single, parallel = Path(tmp) / "one.json", Path(tmp) / "pool.json"
         for _ in range(options.repeat):
             one.append(timed(options.root, [*base, "--jobs", "1"], single))
@@ -129,12 +129,14 @@ def main() -> int:
     mix = ", ".join(f"{n} {k}" for k, n in kinds.items())
     print(f"sweep of {options.runs} runs x {options.steps} steps ({mix}),")
     print(f"whole processes, {options.repeat} alternating runs per side, medians ({cores} cores):")
-    t1, tp = statistics.median(t for t, _ in one), statistics.median(t for t, _ in pool)
-    m1, mp = max(m for _, m in one), max(m for _, m in pool)
-    print(f"  one process (--jobs 1):        {t1:7.2f} s   peak RSS {m1:6.0f} MB")
-    print(f"  process pool ({cores} workers):     {tp:7.2f} s   peak RSS {mp:6.0f} MB "
-          "(largest single process)")
-    speedup = statistics.median(a / b for (a, _), (b, _) in zip(one, pool, strict=True))
+    t1, tp = statistics.median(t for t, _, _ in one), statistics.median(t for t, _, _ in pool)
+    m1, mp = max(m for _, m, _ in one), max(m for _, m, _ in pool)
+    c1, cp = statistics.median(c for _, _, c in one), statistics.median(c for _, _, c in pool)
+    print(f"  one process (--jobs 1):        {t1:7.2f} s   peak RSS {m1:6.0f} MB   CPU {c1:6.1f} s "
+          f"({c1 / t1:.2f} cores busy)")
+    print(f"  process pool ({cores} workers):     {tp:7.2f} s   peak RSS {mp:6.0f} MB   CPU {cp:6.1f} s "
+          f"({cp / tp:.2f} cores busy; RSS of the largest single process)")
+    speedup = statistics.median(a[0] / b[0] for a, b in zip(one, pool, strict=True))
     verdict = "ok" if speedup >= 1.7 else "FAIL"
     print(f"  speed-up: {speedup:.2f}x median of the pairs (target >= 1.7: {verdict}); identical JSON: yes "
           f"({size:.1f} MB)")
