@@ -247,10 +247,9 @@ class LaunchFollower:
                 continue
             current = self.files.get(folder)
             if current is None:
-                if self.tails:
-                    message = f"new launch {folder.name}: following {best.relative_to(self.work_dir)}"
-                    chunks.append(Chunk(str(best), notices=[Notice("launch", str(best), message)]))
-                self.files[folder], self.tails[folder] = best, Tail(best)
+                notice = self._adopt(folder, best)
+                if notice is not None:
+                    chunks.append(Chunk(str(best), notices=[notice]))
             elif best != current and best.suffix == ".json" and current.suffix == ".log":
                 message = f"{best.name} appeared in {folder.name}: reading it instead of the text log"
                 chunks.append(
@@ -262,6 +261,30 @@ class LaunchFollower:
             if chunk.lines or chunk.notices or chunk.restart:
                 chunks.append(chunk)
         return _merge_notices(chunks)
+
+    def _adopt(self, folder: Path, best: Path) -> Notice | None:
+        """Start following a launch's file; a launch after the first is announced."""
+        notice = None
+        if self.tails:
+            message = f"new launch {folder.name}: following {best.relative_to(self.work_dir)}"
+            notice = Notice("launch", str(best), message)
+        self.files[folder], self.tails[folder] = best, Tail(best)
+        return notice
+
+    def adopt_all(self) -> list[tuple[Tail, Notice | None]]:
+        """Every launch there is now, adopted as `poll` would (for reading the history whole first)."""
+        adopted = []
+        for folder in launches(self.work_dir):
+            best = launch_file(folder)
+            if best is not None and folder not in self.files:
+                notice = self._adopt(folder, best)
+                adopted.append((self.tails[folder], notice))
+        return adopted
+
+    def forget(self) -> None:
+        """Undo `adopt_all`: the launches are read by `poll` from their first line."""
+        self.files.clear()
+        self.tails.clear()
 
     def files_in_order(self) -> list[Path]:
         """The files being read, one per launch, oldest first."""
