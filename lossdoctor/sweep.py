@@ -160,6 +160,9 @@ _STATE: Judging | None = None
 def _init_worker(state: Judging) -> None:
     global _STATE
     _STATE = state
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None:  # one worker per core already: pyarrow's own threads would only contend
+        pyarrow.set_cpu_count(1)
 
 
 def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun:
