@@ -120,6 +120,11 @@ class Tail:
         self.error = None
         return chunk
 
+    def resume(self, offset: int, line_no: int, identity: tuple[int, int]) -> None:
+        """Start tailing after bytes already read another way (the history read whole when a watch starts)."""
+        self.offset, self.line_no, self.partial = offset, line_no, b""
+        self.identity, self.state = identity, "present"
+
     def _read(self, size: int) -> bytes:
         with open(self.path, "rb") as handle:
             handle.seek(self.offset)
@@ -158,6 +163,29 @@ class Tail:
 
     def _note(self, chunk: Chunk, kind: str, message: str) -> None:
         chunk.notices.append(Notice(kind, str(self.path), message))
+
+
+def line_end(path: Path, line: int, block: int = 1 << 24) -> tuple[int, bytes]:
+    """The byte offset just past line `line` (1-based) and that line's bytes, found by counting newlines.
+
+    A file with fewer newlines (its last line not finished yet) ends where it ends now.
+    """
+    seen = base = 0
+    with path.open("rb") as handle:
+        while data := handle.read(block):
+            count = data.count(b"\n")
+            if seen + count >= line:
+                end = -1
+                for _ in range(line - seen):
+                    end = data.index(b"\n", end + 1)
+                offset = base + end + 1
+                break
+            seen, base = seen + count, base + len(data)
+        else:
+            offset = base
+        handle.seek(max(0, offset - (1 << 20)))
+        text = handle.read(offset - handle.tell())
+    return offset, text.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
 
 
 def launch_file(folder: Path) -> Path | None:
@@ -231,10 +259,9 @@ class LaunchFollower:
                 continue
             current = self.files.get(folder)
             if current is None:
-                if self.tails:
-                    message = f"new launch {folder.name}: following {best.relative_to(self.work_dir)}"
-                    chunks.append(Chunk(str(best), notices=[Notice("launch", str(best), message)]))
-                self.files[folder], self.tails[folder] = best, Tail(best)
+                notice = self._adopt(folder, best)
+                if notice is not None:
+                    chunks.append(Chunk(str(best), notices=[notice]))
             elif best != current and best.suffix == ".json" and current.suffix == ".log":
                 message = f"{best.name} appeared in {folder.name}: reading it instead of the text log"
                 chunks.append(
@@ -246,6 +273,30 @@ class LaunchFollower:
             if chunk.lines or chunk.notices or chunk.restart:
                 chunks.append(chunk)
         return _merge_notices(chunks)
+
+    def _adopt(self, folder: Path, best: Path) -> Notice | None:
+        """Start following a launch's file; a launch after the first is announced."""
+        notice = None
+        if self.tails:
+            message = f"new launch {folder.name}: following {best.relative_to(self.work_dir)}"
+            notice = Notice("launch", str(best), message)
+        self.files[folder], self.tails[folder] = best, Tail(best)
+        return notice
+
+    def adopt_all(self) -> list[tuple[Tail, Notice | None]]:
+        """Every launch there is now, adopted as `poll` would (for reading the history whole first)."""
+        adopted = []
+        for folder in launches(self.work_dir):
+            best = launch_file(folder)
+            if best is not None and folder not in self.files:
+                notice = self._adopt(folder, best)
+                adopted.append((self.tails[folder], notice))
+        return adopted
+
+    def forget(self) -> None:
+        """Undo `adopt_all`: the launches are read by `poll` from their first line."""
+        self.files.clear()
+        self.tails.clear()
 
     def files_in_order(self) -> list[Path]:
         """The files being read, one per launch, oldest first."""

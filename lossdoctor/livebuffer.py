@@ -129,8 +129,39 @@ class RowBuffer:
                 mask = self.nan[key] = np.zeros(self.capacity, dtype=bool)
             mask[i] = True
 
+    def load(self, read: FileRead, launch: int) -> None:
+        """Append a whole file's rows at once (the history a watch starts on), then bound the store.
+
+        Column-wise, so a 200k-row history costs a few array copies, not a Python loop per row;
+        what is kept is what `add` row by row would have kept.
+        """
+        count = len(read.steps)
+        self._resize(max(self.capacity, self.n + count))
+        held = slice(self.n, self.n + count)
+        self.steps[held], self.lines[held], self.launch[held] = read.steps, read.lines.get(), launch
+        self.seq[held] = np.arange(self.count, self.count + count)
+        for key in read.rows.columns:
+            values = read.rows[key].to_numpy(dtype=np.float64)
+            self.values.setdefault(str(key), np.full(self.capacity, np.nan))[held] = values
+            bad = np.flatnonzero(~np.isfinite(values))
+            if len(bad) and key not in self._bad_seen:
+                self._bad_seen.add(str(key))
+                self.first_bad.add(self.count + int(bad[0]))
+        for key, mask in read.nan.items():
+            self.nan.setdefault(key, np.zeros(self.capacity, dtype=bool))[held] = mask
+        self.n += count
+        self.count += count
+        if self.n > self._max_rows():
+            self._thin()
+        self._resize(max(1024, 2 * self.n))  # give back what the whole file needed for a moment
+
     def _grow(self) -> None:
-        self.capacity *= 2
+        self._resize(self.capacity * 2)
+
+    def _resize(self, capacity: int) -> None:
+        if capacity == self.capacity:
+            return
+        self.capacity = capacity
         for name in ("steps", "lines", "launch", "seq"):
             old = getattr(self, name)
             new = np.zeros(self.capacity, dtype=old.dtype)

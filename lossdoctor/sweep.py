@@ -48,6 +48,7 @@ class Judging:
     tag: str | None = None
     config_source: str | None = None
     required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --require, as gate resolved it
+    keep_frames: bool = True  # False: a run's metric columns are dropped once judged (no output draws them)
 
 
 @dataclass
@@ -167,6 +168,9 @@ _STATE: Judging | None = None
 def _init_worker(state: Judging) -> None:
     global _STATE
     _STATE = state
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None:  # one worker per core already: pyarrow's own threads would only contend
+        pyarrow.set_cpu_count(1)
 
 
 def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun:
@@ -186,6 +190,8 @@ def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun
         report.config_source = state.config_source
         report.baselined = set(state.baseline) & gate.identities(report)
         unmet = gate.unmet_requirements(report, state.required)
+        if not state.keep_frames:
+            compact(report)
         return SweepRun(name, gate.exit_code(report, state.fail_on), report, unmet=unmet)
     except LossdoctorError as exc:
         return SweepRun(name, BAD_INPUT, None, exc.one_line())
@@ -193,6 +199,13 @@ def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun
         return SweepRun(
             name, INTERNAL, None, f"unexpected error (a lossdoctor bug): {type(exc).__name__}: {exc}"
         )
+
+
+def compact(report: Report) -> None:
+    """Keep a judged run's steps, drop its metric columns: only HTML charts read them, and a sweep of
+    hundreds of long runs would otherwise hold (and send back from each worker) every run's frame.
+    The reports still say how many points, which steps and what interval, from the steps kept."""
+    report.run.frame = report.run.frame.iloc[:, :0]
 
 
 def run_name(paths: Sequence[Path]) -> str:

@@ -16,6 +16,7 @@ confirmation costs what `analyze` costs, so it is rate-limited (at most one per
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from lossdoctor.engine.packs import RuleSet
     from lossdoctor.livebuffer import RowBuffer
     from lossdoctor.model import Report, RunData
+    from lossdoctor.readers.base import FileRead
 
 RUN_SHARE = re.compile(r"\brun_steps\b")
 HELD_REASON = (
@@ -45,6 +47,8 @@ TREND_CALL = re.compile(r"\b(rising|decreasing|not_decreasing|bridge)\s*\(")
 RUN_LONG = re.compile(r"\b(run_steps|early_median|first_step)\b")
 CONFIRM_EVERY = 20.0  # a confirmation may take at most 1/20 of the wall time
 CONFIRM_MIN_GAP = 5.0  # seconds between confirmations, at least
+HISTORY_BYTES = 1 << 20  # a log at least this long when `watch -f` starts is judged whole first
+HISTORY_FORMATS = ("mmengine-scalars", "jsonl")  # one row per line, no parser state beyond the last row
 
 
 @dataclass
@@ -118,6 +122,8 @@ class Watcher:
         """Read what was appended, judge again if rows arrived, announce and return the transitions."""
         self.polls += 1
         events: list[Event] = []
+        if self.polls == 1 and self.options.follow:
+            events.extend(self._history(self.source))
         grew = False
         more = True
         while more:  # a big backlog is read in bounded chunks, then judged once
@@ -138,6 +144,53 @@ class Watcher:
         for event in events:
             self.announce(event)
         self.sink.update(self)
+        return events
+
+    def _history(self, source: LaunchFollower | Tail) -> list[Event]:
+        """A log already long when the watch starts: judged once as `analyze` judges it, then tailed.
+
+        Replaying it line by line costs several times `analyze`; instead each file's reader reads
+        it whole, its rows fill the bounded store column-wise, the engine judges the run once
+        (the alerts it implies are announced with the steps the data gives), and each tail starts
+        just after the last row read. Lines written meanwhile are read by the tails as usual.
+        In a work dir every launch must be such a file, else the line path reads them all.
+        """
+        started = time.perf_counter()
+        if isinstance(source, Tail):
+            tails, notices = [source], []
+        else:
+            adopted = source.adopt_all()
+            tails, notices = [tail for tail, _ in adopted], [n for _, n in adopted if n is not None]
+        histories = _histories(tails, self.options.input_format)
+        if histories is None:
+            if isinstance(source, LaunchFollower):
+                source.forget()
+            return []
+        for history in histories:
+            file = history.file
+            self.formats[file] = history.fmt
+            self.parsers[file] = parser = parser_for(history.fmt, file)
+            parser.feed(history.last_text, history.last)  # learns the step key and the val markers
+            launch = self.buffer.launch_index(file)
+            self.buffer.configs[launch] = (history.read.config, history.read.config_source)
+            self.buffer.precision[launch] = dict(history.read.precision)
+            self.buffer.load(history.read, launch)
+        from lossdoctor.frame import build_run
+
+        label = "+".join(dict.fromkeys(h.fmt for h in histories))
+        run = build_run([h.read for h in histories], label, self.options.aliases)
+        run.files = [h.file for h in histories]
+        events = [Event(n.kind, message=n.message, file=n.file) for n in notices]
+        events += self._diff(run, None)
+        self.dirty_since_confirm = False
+        self.last_confirm = self.last_growth = time.monotonic()
+        self.confirm_cost = time.perf_counter() - started
+        steps = self.steps if self.steps is not None and len(self.steps) else None
+        span = f" (steps {int(steps[0])}-{int(steps[-1])})" if steps is not None else ""
+        for history in histories:
+            last = history.last
+            message = f"judged lines 1-{last}{span} as analyze does: following from line {last + 1}"
+            events.append(Event("following", message=message, file=history.file))
         return events
 
     def _notices(self, chunk: Chunk) -> list[Event]:
@@ -382,6 +435,45 @@ class Watcher:
             SEVERITY_ORDER[d.severity] >= floor for d in self.report.diagnoses
         )
         return 1 if fired or diagnosed else 0
+
+
+@dataclass
+class _History:
+    """One file read whole when the watch started, and where its tail resumes."""
+
+    file: str
+    fmt: str
+    read: FileRead
+    last: int  # the line of the last row read
+    last_text: str
+
+
+def _histories(tails: list[Tail], forced: str | None) -> list[_History] | None:
+    """Each file read whole, or None when the line path should read them (short, or not one row a line)."""
+    from lossdoctor.follow import line_end
+    from lossdoctor.readers import READERS, detect, gzipped
+
+    try:
+        stats = [os.stat(tail.path) for tail in tails]
+        if not tails or sum(stat.st_size for stat in stats) < HISTORY_BYTES:
+            return None
+        if any(gzipped.is_gzip(tail.path) for tail in tails):
+            return None
+        formats = [forced or detect(tail.path) for tail in tails]
+        if any(fmt not in HISTORY_FORMATS for fmt in formats):
+            return None  # the line path reads them (or says they cannot be followed)
+        out = []
+        for tail, fmt, stat in zip(tails, formats, stats, strict=True):
+            read = READERS[fmt].read(tail.path)
+            last = int(read.lines.get()[-1])
+            offset, text = line_end(tail.path, last)
+            history = _History(str(tail.path), fmt, read, last, text.decode("utf-8", "replace"))
+            out.append((tail, stat, history, offset))
+    except (InputError, OSError, IndexError):
+        return None  # the line-by-line path reads what it can and says what is wrong, as it always did
+    for tail, stat, history, offset in out:
+        tail.resume(offset, history.last, (stat.st_dev, stat.st_ino))
+    return [history for _, _, history, _ in out]
 
 
 def _uses_run_length(rule: Any) -> bool:

@@ -582,6 +582,21 @@ def test_help_does_not_import_pandas() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "False"
 
 
+def test_rules_list_does_not_import_pandas_or_numpy() -> None:
+    """Listing the rules parses and checks the packs: no log is judged, so no judging library is paid for."""
+    script = (
+        "import sys; from lossdoctor.cli import run; code = run(['rules', 'list']); "
+        "print(code, 'pandas' in sys.modules, 'numpy' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, encoding="utf-8",
+        env=subprocess_env(), timeout=SUBPROCESS_TIMEOUT, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "non-finite-loss" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "0 False False"
+
+
 def test_version_in_a_real_process() -> None:
     proc = lossdoctor_process("--version")
     assert proc.returncode == 0, proc.stderr

@@ -114,3 +114,19 @@ def test_write_baseline_is_refused_for_a_sweep(cli: Callable[..., Result], tmp_p
     runs = copy_runs(tmp_path, ["healthy", "flow_stalled"])
     result = cli("analyze", runs, "--write-baseline", tmp_path / "b.json")
     assert result.code == 2 and "--write-baseline" in result.err
+
+
+def test_a_judged_run_is_kept_without_its_metric_columns_and_reports_the_same() -> None:
+    """A sweep holds hundreds of runs: once judged, a run keeps its steps, not its curves, and every
+    report document (points, steps, interval, findings) is what the whole run gives."""
+    from lossdoctor.engine.packs import load_rules
+    from lossdoctor.reporters.json import report_document
+    from lossdoctor.sweep import Judging, judge_run
+
+    rules = load_rules([])
+    for name in SCENARIOS:
+        whole = judge_run([SAMPLES / name], Judging(rules, {}, {}, "en", "red"))
+        kept = judge_run([SAMPLES / name], Judging(rules, {}, {}, "en", "red", keep_frames=False))
+        assert whole.report is not None and kept.report is not None
+        assert kept.report.run.frame.shape[1] == 0 < whole.report.run.frame.shape[1]
+        assert report_document(kept.report) == report_document(whole.report)

@@ -666,3 +666,60 @@ def test_an_on_alert_hook_that_cannot_start_is_reported_and_later_hooks_run(
     failed = [o["message"] for o in objs if o["event"] == "hook-failed"]
     assert failed == [f"--on-alert for {Z_VAR}: could not start: embedded null byte"]
     assert ran.read_text().split() == ["non-finite-loss"]
+
+
+def test_a_long_history_is_judged_once_and_its_alerts_announced_with_their_steps(tmp_path: Path) -> None:
+    """`watch -f` on a log already long: one judgement of the whole file, alerts at the data's steps,
+    then the live loop goes on from the line after the last one read."""
+    from lossdoctor import watcher as watching
+
+    log = tmp_path / "scalars.json"
+    log.write_text("".join(collapse_lines(last=150_000)))
+    assert log.stat().st_size >= watching.HISTORY_BYTES  # long enough to be read whole, not replayed
+    watcher = Watcher(log, load_rules([]), WatchOptions(follow=True), PlainSink(io.StringIO()))
+    said = watcher.poll()
+    assert watcher.updates == 1
+    assert [(e.event, e.step, e.first_step) for e in said if e.rule == Z_VAR] == [
+        ("pending", 700, 700),
+        ("firing", 900, 700),
+        ("resolved", 1200, 700),
+    ]
+    assert said[-1].event == "following" and "judged lines 1-15000" in said[-1].message
+    got = sorted((a.rule, a.tag, a.first_step, a.last_step) for a in watcher.book.fired())
+    assert got == stretches_of_analyze([log])
+    with open(log, "a") as handle:
+        handle.write(scalars_line(150_010, loss=float("nan"), **{"z_init/var": 1.0, "z_init/mean": 0.0}))
+    fired = [(e.event, e.rule, e.step) for e in watcher.poll() if e.event == "firing"]
+    assert fired == [("firing", "non-finite-loss", 150_010)]
+
+
+def test_a_long_work_dir_is_judged_once_across_its_launches(tmp_path: Path) -> None:
+    """A resumed run's launches, already long: read whole and stitched as `analyze` stitches them."""
+    from lossdoctor import watcher as watching
+
+    work_dir = tmp_path / "work_dir"
+    first = work_dir / "20260101_000000" / "vis_data" / "scalars.json"
+    second = work_dir / "20260102_000000" / "vis_data" / "scalars.json"
+    for path in (first, second):
+        path.parent.mkdir(parents=True)
+    lines = collapse_lines(last=150_000)
+    first.write_text("".join(lines[:8_000]))  # steps 10-80000
+    healthy = {"z_init/var": 1.0, "z_init/mean": 0.0}
+    resumed = [scalars_line(step, **healthy) for step in range(79_010, 150_001, 10)]
+    resumed[2_099] = scalars_line(100_000, loss=float("nan"), **healthy)
+    second.write_text("".join(resumed))
+    assert first.stat().st_size + second.stat().st_size >= watching.HISTORY_BYTES
+    watcher = Watcher(work_dir, load_rules([]), WatchOptions(follow=True), PlainSink(io.StringIO()))
+    said = watcher.poll()
+    assert watcher.updates == 1
+    assert [e.event for e in said if e.rule is None] == ["launch", "following", "following"]
+    assert [(e.event, e.rule, e.step) for e in said if e.event == "firing"] == [
+        ("firing", Z_VAR, 900),
+        ("firing", "non-finite-loss", 100_000),
+    ]
+    got = sorted((a.rule, a.tag, a.first_step, a.last_step) for a in watcher.book.fired())
+    assert got == stretches_of_analyze([work_dir])
+    with open(second, "a") as handle:  # the live loop goes on in the newest launch
+        handle.write(scalars_line(150_010, loss=float("inf"), **healthy))
+    fired = [(e.event, e.step) for e in watcher.poll() if e.rule == "non-finite-loss"]
+    assert fired == [("firing", 150_010)]

@@ -81,6 +81,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
         options.tag,
         config.source,
         demanded,
+        keep_frames=options.detail and "html" in targets,  # only the HTML detail draws the curves
     )
     if options.saved:
         from lossdoctor.saved import refuse_series_outputs

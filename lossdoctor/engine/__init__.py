@@ -1,24 +1,30 @@
-"""The engine: a RunData and the rules in, a Report out. It never opens a log."""
+"""The engine: a RunData and the rules in, a Report out. It never opens a log.
+
+Importing the package imports nothing heavy: `lossdoctor rules list` loads the rule packs
+(`engine.packs`) without numpy's judging code or pandas; `analyze` imports what it judges with.
+"""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from lossdoctor.engine.diagnose import coverage, diagnose, guide_run
-from lossdoctor.engine.evaluate import evaluate_checks
-from lossdoctor.engine.messages import message
-from lossdoctor.engine.overview import overview
-from lossdoctor.engine.packs import RuleSet, load_default
-from lossdoctor.engine.params import resolve
-from lossdoctor.engine.verdicts import verdicts
-from lossdoctor.model import SEVERITY_ORDER, NotEvaluated, Report, RunData
+if TYPE_CHECKING:
+    from lossdoctor.engine.packs import RuleSet, load_default
+    from lossdoctor.model import NotEvaluated, Report, RunData
 
 __all__ = ["RuleSet", "analyze", "load_default"]
+
+
+def __getattr__(name: str) -> Any:
+    """`RuleSet` and `load_default` from `engine.packs`, imported when first asked for."""
+    if name in ("RuleSet", "load_default"):
+        from lossdoctor.engine import packs
+
+        return getattr(packs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def analyze(
@@ -30,6 +36,8 @@ def analyze(
     lang: str = "en",
 ) -> Report:
     """Judge one run: findings, diagnoses, verdicts, coverage, overview."""
+    import numpy as np
+
     with np.errstate(all="ignore"), warnings.catch_warnings():
         # NaN and inf are data here (a diverged loss), not accidents: numpy's warnings would be noise
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -43,6 +51,14 @@ def _analyze(
     rule_params: Mapping[str, Mapping[str, Any]] | None,
     lang: str,
 ) -> Report:
+    from lossdoctor.engine.diagnose import coverage, diagnose, guide_run
+    from lossdoctor.engine.evaluate import evaluate_checks
+    from lossdoctor.engine.messages import message
+    from lossdoctor.engine.overview import overview
+    from lossdoctor.engine.params import resolve
+    from lossdoctor.engine.verdicts import verdicts
+    from lossdoctor.model import SEVERITY_ORDER, Report
+
     params = resolve(run, run_params or {})
     outcome = evaluate_checks(run, ruleset.checks, params, rule_params or {}, lang)
     findings = sorted(outcome.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))
@@ -82,6 +98,8 @@ def _branch_rules_said_once(ruleset: RuleSet, items: list[NotEvaluated], lang: s
 
     Each would otherwise say which branch key it lacks, a dozen lines about a training the run is not.
     """
+    from lossdoctor.engine.messages import message
+
     branch_rules = {c.id for c in ruleset.checks if c.branch != "all"}
     reason = message("ne_not_guide_run", lang)
     return [replace(n, reason=reason) if n.rule in branch_rules else n for n in items]

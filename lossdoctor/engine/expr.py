@@ -21,8 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from lossdoctor import pyast
 from lossdoctor.engine import functions
 
@@ -31,19 +29,20 @@ MAX_DEPTH = 40
 ARRAY, SCALAR = functions.ARRAY, functions.SCALAR
 
 # Arithmetic is numpy's on float64: x / 0 is inf or NaN, never an exception; True counts as 1.
-_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: np.add,
-    ast.Sub: np.subtract,
-    ast.Mult: np.multiply,
-    ast.Div: np.true_divide,
+# The ufuncs are named, not imported: checking a rule file (`lossdoctor rules list`) needs no numpy.
+_BINOPS: dict[type[ast.operator], str] = {
+    ast.Add: "add",
+    ast.Sub: "subtract",
+    ast.Mult: "multiply",
+    ast.Div: "true_divide",
 }
-_CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Lt: np.less,
-    ast.LtE: np.less_equal,
-    ast.Gt: np.greater,
-    ast.GtE: np.greater_equal,
-    ast.Eq: np.equal,
-    ast.NotEq: np.not_equal,
+_CMPOPS: dict[type[ast.cmpop], str] = {
+    ast.Lt: "less",
+    ast.LtE: "less_equal",
+    ast.Gt: "greater",
+    ast.GtE: "greater_equal",
+    ast.Eq: "equal",
+    ast.NotEq: "not_equal",
 }
 
 
@@ -76,6 +75,8 @@ class Expr:
         `scope` binds the names for scope-bound functions (`start`, `early`): the rule's
         whole scope where `env` holds one stretch of it; without it they see `env`.
         """
+        import numpy as np
+
         with np.errstate(all="ignore"):
             return _Interpreter(env, functions, env if scope is None else scope).visit(self.tree)
 
@@ -179,6 +180,8 @@ def _check(node: ast.AST, names: set[str], calls: set[str], allowed_calls: set[s
 
 
 def _floats(value: Any) -> Any:
+    import numpy as np
+
     return np.asarray(value, dtype=float)
 
 
@@ -196,6 +199,8 @@ class _Interpreter:
         self.scope = scope
 
     def visit(self, node: ast.expr) -> Any:
+        import numpy as np
+
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -203,7 +208,8 @@ class _Interpreter:
         if isinstance(node, ast.Call):
             return self._call(node)
         if isinstance(node, ast.BinOp):
-            return _BINOPS[type(node.op)](_floats(self.visit(node.left)), _floats(self.visit(node.right)))
+            operator = getattr(np, _BINOPS[type(node.op)])
+            return operator(_floats(self.visit(node.left)), _floats(self.visit(node.right)))
         if isinstance(node, ast.UnaryOp):
             value = self.visit(node.operand)
             if isinstance(node.op, ast.Not):
@@ -231,6 +237,8 @@ class _Interpreter:
         A guard that holds nowhere (`grad < 1e-2` on a healthy run) then spares the
         costly trend on its right, which is most of the work on a long log.
         """
+        import numpy as np
+
         is_and = isinstance(node.op, ast.And)
         combine = np.logical_and if is_and else np.logical_or
         result = np.asarray(self.visit(node.values[0])).astype(bool, copy=False)
@@ -242,11 +250,13 @@ class _Interpreter:
         return result
 
     def _compare(self, node: ast.Compare) -> Any:
+        import numpy as np
+
         left = self.visit(node.left)
         result: Any = None
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.visit(comparator)
-            part = _CMPOPS[type(op)](_floats(left), _floats(right))
+            part = getattr(np, _CMPOPS[type(op)])(_floats(left), _floats(right))
             result = part if result is None else np.logical_and(result, part)
             left = right
         return result

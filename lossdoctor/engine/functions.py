@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from lossdoctor.engine import windows
+if TYPE_CHECKING:  # numpy is imported to judge, not to check a rule file
+    import numpy as np
 
 RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step", "span"})
 RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
@@ -149,6 +148,8 @@ MAX_WINDOW = 1e12  # steps: longer than any run; beyond it the window arithmetic
 
 def _window(window: Any) -> float:
     """A window argument as steps; a NaN, infinite, non-positive or astronomic window cannot be judged."""
+    import numpy as np
+
     value = float(np.asarray(window, dtype=float))
     if not np.isfinite(value) or value <= 0 or value > MAX_WINDOW:
         raise Unjudgeable(f"a window of {value:g} steps; expected a positive number up to {MAX_WINDOW:g}")
@@ -157,12 +158,15 @@ def _window(window: Any) -> float:
 
 def _floats(values: Any, steps: np.ndarray) -> np.ndarray:
     """An array argument aligned to the steps (a scalar where an array is due is broadcast)."""
+    import numpy as np
+
     arr = np.asarray(values, dtype=float)
     return arr if arr.shape == steps.shape else np.broadcast_to(arr, steps.shape)
 
 
 def extreme(pick: Callable[[Any, Any], Any], reduce_nan: Callable[[np.ndarray], Any]) -> Callable[..., Any]:
     """min/max, the same in conditions and evidence: NaN is skipped, and only all-NaN gives NaN."""
+    import numpy as np
 
     def fn(*args: Any) -> Any:
         if len(args) > 1:
@@ -177,6 +181,8 @@ def extreme(pick: Callable[[Any, Any], Any], reduce_nan: Callable[[np.ndarray], 
 
 def shared_functions() -> dict[str, Callable[..., Any]]:
     """The functions of both contexts, one implementation each."""
+    import numpy as np
+
     return {"abs": np.abs, "min": extreme(np.fmin, np.nanmin), "max": extreme(np.fmax, np.nanmax)}
 
 
@@ -184,6 +190,9 @@ def condition_functions(
     steps: np.ndarray, on_judged: Callable[[str, int], None]
 ) -> dict[str, Callable[..., Any]]:
     """Bind the condition functions to one run's steps."""
+    import numpy as np
+
+    from lossdoctor.engine import windows  # pandas: imported to judge, not to load a rule file
 
     def _trend(kind: str, defaults: tuple[float, float]) -> Callable[..., np.ndarray]:
         def fn(values: Any, window: Any, *thresholds: Any) -> np.ndarray:
@@ -248,6 +257,9 @@ def condition_functions(
 
 def aggregate_functions() -> dict[str, Callable[..., Any]]:
     """Reductions over one stretch, for evidence and signals (`start`, `early`: over the scope)."""
+    import numpy as np
+
+    from lossdoctor.engine import windows
 
     def _all(a: Any) -> np.ndarray:
         return np.atleast_1d(np.asarray(a, dtype=float))

@@ -9,11 +9,11 @@ is only touched at render time, through its own methods.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Protocol
 
 from lossdoctor.errors import UsageError
 from lossdoctor.model import Report
-from lossdoctor.reporters import github, json, junit, markdown, terminal
 
 
 class Renderer(Protocol):
@@ -22,20 +22,18 @@ class Renderer(Protocol):
     def __call__(self, report: Report, *, width: int | None = None, color: bool | None = None) -> str: ...
 
 
-def _html(report: Report, *, width: int | None = None, color: bool | None = None) -> str:
-    """The HTML report, imported only when asked for: its charts code is paid for by no other format."""
-    from lossdoctor.reporters import html
+def _lazy(module: str) -> Renderer:
+    """A reporter imported when it renders: one format pays for no other (junit's XML, html's charts)."""
 
-    return html.render(report, width=width, color=color)
+    def render(report: Report, *, width: int | None = None, color: bool | None = None) -> str:
+        reporter: Renderer = import_module(f"lossdoctor.reporters.{module}").render
+        return reporter(report, width=width, color=color)
+
+    return render
 
 
 REPORTERS: dict[str, Renderer] = {
-    "terminal": terminal.render,
-    "json": json.render,
-    "junit": junit.render,
-    "github": github.render,
-    "markdown": markdown.render,
-    "html": _html,
+    name: _lazy(name) for name in ("terminal", "json", "junit", "github", "markdown", "html")
 }
 
 
