@@ -104,10 +104,7 @@ class JsonLinesParser:
                 return None  # a val line (`coco/...` with `"step": 0`)
             drop = SCALARS_DROP
         values, nan = _numbers(obj, drop)
-        self.numeric.update(values)
-        for key in self.numeric.intersection(k for k, v in obj.items() if v is None):
-            values[key] = math.nan
-            nan.add(key)
+        _nulls_as_nan(obj, self.numeric, values, nan)
         return Row(int(step), values, nan, number)
 
 
@@ -194,10 +191,7 @@ class MmcvJsonParser:
         epoch = obj.get("epoch", 1)
         step = self._step(int(epoch) if _is_int(epoch) else 1, int(obj["iter"]))
         values, nan = _numbers(obj, ("iter", "mode"))
-        self.numeric.update(values)
-        for key in self.numeric.intersection(k for k, v in obj.items() if v is None):
-            values[key] = math.nan
-            nan.add(key)
+        _nulls_as_nan(obj, self.numeric, values, nan)
         return Row(step, values, nan, number)
 
     def _step(self, epoch: int, iteration: int) -> int:
@@ -265,6 +259,14 @@ def _float(cell: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+def _nulls_as_nan(obj: dict[str, Any], numeric: set[str], values: dict[str, float], nan: set[str]) -> None:
+    """A null under a key seen holding a number is orjson's NaN, as the bulk readers read it."""
+    numeric.update(values)
+    for key in numeric.intersection(k for k, v in obj.items() if v is None):
+        values[key] = math.nan
+        nan.add(key)
 
 
 def _is_int(value: object) -> bool:

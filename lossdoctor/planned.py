@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lossdoctor.engine.params import dig
 from lossdoctor.model import Param
 
 ITER_KEYS = (("train_cfg", "max_iters"), ("runner", "max_iters"), ("total_iters",), ("max_iters",))
@@ -23,24 +24,15 @@ def planned_steps(config: Mapping[str, Any], source: str | None, per_epoch: int 
     """The planned number of training steps and where it was read, or None when the config does not say."""
     where = source or "training config"
     for path in ITER_KEYS:
-        value = _dig(config, path)
+        value = dig(config, path)
         if _count(value):
             return Param(int(value), f"{where} {'.'.join(path)}")
     for path in EPOCH_KEYS:
-        value = _dig(config, path)
+        value = dig(config, path)
         if _count(value) and per_epoch:
             said = f"{where} {'.'.join(path)} × {per_epoch} iterations per epoch"
             return Param(int(value) * per_epoch, said)
     return None
-
-
-def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = config
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def _count(value: Any) -> bool:

@@ -41,7 +41,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
         params[name] = value if isinstance(value, Param) else Param(value, "command line")
     source = run.config_source or "training config"
     if "ga" not in params:
-        ga = _dig(run.config, ("optim_wrapper", "accumulative_counts"))
+        ga = dig(run.config, ("optim_wrapper", "accumulative_counts"))
         if isinstance(ga, int | float) and not isinstance(ga, bool) and ga >= 1:
             params["ga"] = Param(int(ga), f"{source} optim_wrapper.accumulative_counts")
         elif run.config and not source.endswith("hparams.yaml"):  # Lightning's hparams are no MMEngine config
@@ -68,7 +68,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
 
 def _smoothing(run: RunData, source: str) -> Param | None:
     """MMEngine's `log_processor.window_size`: a positive int or "global"; else ignored, and said so."""
-    value = _dig(run.config, ("log_processor", "window_size"))
+    value = dig(run.config, ("log_processor", "window_size"))
     if value is None:
         return None
     if value == "global" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
@@ -98,7 +98,8 @@ def _classes(config: Mapping[str, Any], source: str) -> Param | None:
     return None
 
 
-def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at a dotted path of a training config, or None where any step is missing."""
     node: Any = config
     for key in path:
         if not isinstance(node, Mapping) or key not in node:
@@ -117,7 +118,7 @@ def _walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 def _warmup_from_config(config: Mapping[str, Any], source: str) -> Param | None:
     """`model.dino_warmup_iters`, else any key named like *dino*warmup* / *alpha*warmup*."""
-    direct = _dig(config, ("model", "dino_warmup_iters"))
+    direct = dig(config, ("model", "dino_warmup_iters"))
     if _is_steps(direct):
         return Param(int(direct), f"{source} model.dino_warmup_iters")
     for path, value in _walk(config):
