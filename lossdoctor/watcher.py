@@ -528,25 +528,42 @@ def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) 
     from lossdoctor.engine.evaluate import rule_values
 
     env: dict[str, Any] = dict(rule_values(rule, overrides))
-    env.update(step=math.nan, run_steps=0.0, interval=0.0, first_step=0.0, last_step=0.0)
+    env.update(step=math.nan, run_steps=0.0, interval=0.0, first_step=0.0, last_step=0.0, span=0.0,
+               epoch_steps=math.nan)
     for name in functions.RUN_PARAMS:
         env[name] = math.nan
+    steps = np.empty(0)
     if report is not None:
         for name in functions.RUN_PARAMS:
             param = report.params.get(name)
             if param is not None and isinstance(param.value, int | float):
                 env[name] = float(param.value)
-        index = report.run.frame.index
-        if len(index):
-            env.update(
-                run_steps=float(index[-1] - index[0]), first_step=float(index[0]), last_step=float(index[-1])
-            )
+        if len(report.run.frame.index):
+            steps = report.run.frame.index.to_numpy()
+            env.update(_run_names(report, steps))
     try:
-        funcs = functions.condition_functions(np.empty(0), lambda label, n: None)
+        # the run's own steps: `fit_window` sizes a window by the points the log holds
+        funcs = functions.condition_functions(steps, lambda label, n: None)
         value = float(rule.for_steps.evaluate(env, funcs))
     except Exception:  # an expression that needs arrays: the firing step falls back to the stretch's end
         return None
     return value if math.isfinite(value) else None
+
+
+def _run_names(report: Report, steps: np.ndarray) -> dict[str, float]:
+    """The run names a rule's window reads, as the engine sets them (the planned length included)."""
+    from lossdoctor.engine import windows
+
+    span = float(steps[-1] - steps[0])
+    planned = report.params.get("planned_steps")
+    run_steps = span
+    if planned is not None and isinstance(planned.value, int | float):
+        run_steps = max(span, float(planned.value) - float(steps[0]))
+    names = {"run_steps": run_steps, "span": span, "first_step": float(steps[0]),
+             "last_step": float(steps[-1]), "interval": windows.typical_interval(steps) or 0.0}
+    if "epoch" in report.run.frame.columns:
+        names["epoch_steps"] = windows.epoch_length(steps, report.run.frame["epoch"].to_numpy(dtype=float))
+    return names
 
 
 def _training_config(path: Path, fmt: str) -> tuple[dict[str, Any], str | None]:

@@ -49,3 +49,35 @@ def test_a_guide_run_keeps_its_branch_reasons_and_no_generic_note(cli: Callable[
     assert SAID_ONCE not in text and "not a run of the guide's kind" not in text
     assert "needs dbg/grad_flow" in text
     assert "not a run of the guide's kind" not in cli("analyze", HEALTHY, "--fail-on", "never").out
+
+
+def epoch_log(path: Path, fall_per_epoch: float) -> Path:
+    """4 epochs of 2000 steps, logged every 50: each epoch drops in its first tenth, then holds flat."""
+    import random
+
+    rng = random.Random(3)
+    rows, level = ["step,epoch,loss"], 2.0
+    for epoch in range(1, 5):
+        for i in range(50, 2001, 50):
+            value = level * (1.06 if i <= 200 else 1.0) * (1 + rng.gauss(0, 0.01))
+            rows.append(f"{(epoch - 1) * 2000 + i},{epoch},{value:.5f}")
+        level *= 1 - fall_per_epoch
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def plateaus(cli: Callable[..., Result], path: Path, *extra: str) -> list[tuple[int, int]]:
+    doc = json.loads(cli("analyze", path, "--fail-on", "never", "--format", "json", *extra).out)
+    return [(f["first_step"], f["last_step"]) for f in doc["findings"] if f["rule"] == "loss-plateau"]
+
+
+def test_a_plateau_is_judged_over_whole_epochs_where_the_log_has_them(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """Flat inside each epoch, 6 % lower every epoch: no plateau. A 1200-step window (20 % of the run)
+    saw only the inside of an epoch and called the whole run one plateau."""
+    falling = epoch_log(tmp_path / "falling.csv", fall_per_epoch=0.06)
+    assert plateaus(cli, falling) == []
+    assert plateaus(cli, falling, "--param", "loss-plateau.epochs=0") == [(200, 8000)]  # the old window
+    stuck = epoch_log(tmp_path / "stuck.csv", fall_per_epoch=0.0)
+    assert plateaus(cli, stuck)  # the same shape with no fall across epochs is a plateau

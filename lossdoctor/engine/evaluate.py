@@ -58,6 +58,16 @@ class Context:
     floats: dict[str, np.ndarray] = field(default_factory=dict)
     judged: int = 0  # points the last rule judged: "evaluated" must mean it could have fired
 
+    def epoch_steps(self) -> float:
+        """Steps per epoch where the log has an `epoch` column (NaN otherwise): the run's own structure."""
+        if "epoch_steps" not in self.floats:
+            steps = self.run.frame.index.to_numpy()
+            self.floats["epoch_steps"] = np.asarray(
+                windows.epoch_length(steps, self.column("epoch")) if "epoch" in self.run.frame.columns
+                else np.nan
+            )
+        return float(self.floats["epoch_steps"])
+
     def column(self, name: str) -> np.ndarray:
         """A column as float64, converted once per run (many rules read the same metrics)."""
         if name not in self.floats:
@@ -375,6 +385,7 @@ def _environment(
         first_step=float(all_steps[0]) if len(all_steps) else 0.0,
         last_step=float(all_steps[-1]) if len(all_steps) else 0.0,
         span=float(steps[-1] - steps[0]) if len(steps) else 0.0,  # what this rule reads: its whole run
+        epoch_steps=ctx.epoch_steps(),
     )
     for name in functions.RUN_PARAMS:
         param = params.get(name)

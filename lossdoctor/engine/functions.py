@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # numpy is imported to judge, not to check a rule file
     import numpy as np
 
-RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step", "span"})
+RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step", "span", "epoch_steps"})
 RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
 
 ARRAY, SCALAR, ANY = "array", "scalar", "any"

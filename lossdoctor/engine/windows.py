@@ -337,6 +337,20 @@ def trailing_spread(steps: np.ndarray, values: np.ndarray, level: np.ndarray, wi
     return MAD_SCALE * trailing_median(steps, deviation, window)
 
 
+def epoch_length(steps: np.ndarray, epochs: np.ndarray) -> float:
+    """The median number of steps between the first logged steps of consecutive epochs (NaN if < 2 changes).
+
+    A window shorter than an epoch judges the pattern inside one epoch (its data order, its LR
+    cycle), not the training: the plateau rule's window is at least a few of these.
+    """
+    finite = np.isfinite(epochs)
+    steps, epochs = np.asarray(steps, dtype=np.float64)[finite], epochs[finite]
+    starts = steps[1:][np.diff(epochs) > 0]
+    if len(starts) < 2:
+        return float("nan")
+    return float(np.median(np.diff(starts)))
+
+
 def bridge(steps: np.ndarray, mask: np.ndarray, gap: float) -> np.ndarray:
     """`mask` with every gap of at most `gap` steps between two true points filled: one episode, one stretch.
 
