@@ -269,10 +269,15 @@ class RowBuffer:
         return out
 
     def run(self, fmt: str, aliases: Mapping[str, str] | None = None) -> RunData | None:
-        """The `RunData` of what is held, built by `frame.build_run` like any read (None before a row)."""
+        """The `RunData` of what is held, built by `frame.build_run` like any read (None before a row).
+
+        Launches are split into runs as `analyze` splits them (`readers.launches`): a launch that
+        starts again from the first step is a new run, and the latest run is the one judged.
+        """
         from lossdoctor.frame import build_run
+        from lossdoctor.readers.launches import split_runs
 
         reads = self.reads()
         if not reads:
             return None
-        return build_run(reads, fmt, aliases)
+        return build_run(split_runs(reads)[-1], fmt, aliases)

@@ -214,3 +214,24 @@ def test_without_a_planned_length_the_watch_says_why_it_holds(
     summary = [(a["rule"], a["first_step"], a["last_step"]) for a in objs[-1]["alerts"]]
     assert summary == [(f.rule, f.first_step, f.last_step) for f in found]
     assert result.code == 0  # a warn: below the default --fail-on red
+
+
+def test_a_restarted_launch_is_a_new_run_in_a_followed_work_dir(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """Launch 1 ends in NaN, launch 2 starts again from step 10: analyze judges launch 2 alone, and so
+    does the watch once launch 2 is there (what launch 1 fired is withdrawn, not summed up as the run's)."""
+    work_dir = tmp_path / "work_dir"
+    for stamp, nan_at, last in (("20260101_000000", 300, 500), ("20260102_000000", None, 200)):
+        scalars = work_dir / stamp / "vis_data" / "scalars.json"
+        scalars.parent.mkdir(parents=True)
+        steps = range(10, last + 1, 10)  # stitched, launch 1's steps 210-500 (and its NaN) would remain
+        losses = {step: float("nan") if step == nan_at else 2.0 / (1 + step / 100) for step in steps}
+        rows = [{"loss": loss, "iter": step, "step": step} for step, loss in losses.items()]
+        scalars.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli("watch", work_dir, "-f", "--format", "jsonl", "--interval", "0.01", "--idle-exit", "0.5")
+    objs = [json.loads(line) for line in result.out.splitlines()]
+    analyzed = json.loads(cli("analyze", work_dir, "--format", "json").out)
+    assert [f["rule"] for f in analyzed["findings"]] == []  # launch 1's NaN is named, not judged
+    assert objs[-1]["alerts"] == []  # the watch's summary: the same run, nothing fired in it
+    assert result.code == 0
