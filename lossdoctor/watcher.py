@@ -525,7 +525,7 @@ def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) 
     import numpy as np
 
     from lossdoctor.engine import functions
-    from lossdoctor.engine.evaluate import rule_values
+    from lossdoctor.engine.evaluate import rule_values, run_names
 
     env: dict[str, Any] = dict(rule_values(rule, overrides))
     env.update(step=math.nan, run_steps=0.0, interval=0.0, first_step=0.0, last_step=0.0, span=0.0,
@@ -540,7 +540,8 @@ def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) 
                 env[name] = float(param.value)
         if len(report.run.frame.index):
             steps = report.run.frame.index.to_numpy()
-            env.update(_run_names(report, steps))
+            env.update(run_names(report.run, report.params))
+            env["span"] = env["last_step"] - env["first_step"]
     try:
         # the run's own steps: `fit_window` sizes a window by the points the log holds
         funcs = functions.condition_functions(steps, lambda label, n: None)
@@ -548,22 +549,6 @@ def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) 
     except Exception:  # an expression that needs arrays: the firing step falls back to the stretch's end
         return None
     return value if math.isfinite(value) else None
-
-
-def _run_names(report: Report, steps: np.ndarray) -> dict[str, float]:
-    """The run names a rule's window reads, as the engine sets them (the planned length included)."""
-    from lossdoctor.engine import windows
-
-    span = float(steps[-1] - steps[0])
-    planned = report.params.get("planned_steps")
-    run_steps = span
-    if planned is not None and isinstance(planned.value, int | float):
-        run_steps = max(span, float(planned.value) - float(steps[0]))
-    names = {"run_steps": run_steps, "span": span, "first_step": float(steps[0]),
-             "last_step": float(steps[-1]), "interval": windows.typical_interval(steps) or 0.0}
-    if "epoch" in report.run.frame.columns:
-        names["epoch_steps"] = windows.epoch_length(steps, report.run.frame["epoch"].to_numpy(dtype=float))
-    return names
 
 
 def _training_config(path: Path, fmt: str) -> tuple[dict[str, Any], str | None]:

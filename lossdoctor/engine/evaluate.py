@@ -58,15 +58,12 @@ class Context:
     floats: dict[str, np.ndarray] = field(default_factory=dict)
     judged: int = 0  # points the last rule judged: "evaluated" must mean it could have fired
 
-    def epoch_steps(self) -> float:
-        """Steps per epoch where the log has an `epoch` column (NaN otherwise): the run's own structure."""
-        if "epoch_steps" not in self.floats:
-            steps = self.run.frame.index.to_numpy()
-            self.floats["epoch_steps"] = np.asarray(
-                windows.epoch_length(steps, self.column("epoch")) if "epoch" in self.run.frame.columns
-                else np.nan
-            )
-        return float(self.floats["epoch_steps"])
+    names: dict[str, float] | None = None  # the run-level names, computed once (`run_names`)
+
+    def run_names(self) -> dict[str, float]:
+        if self.names is None:
+            self.names = run_names(self.run, self.params)
+        return self.names
 
     def column(self, name: str) -> np.ndarray:
         """A column as float64, converted once per run (many rules read the same metrics)."""
@@ -378,19 +375,32 @@ def _environment(
         else:
             env[local] = ctx.column(source) if every else ctx.column(source)[rows]
     env.update(values)
+    env.update(ctx.run_names())
     env.update(
         step=steps.astype(float),
-        run_steps=_run_steps(all_steps, params.get("planned_steps")),
-        interval=windows.typical_interval(all_steps) or 0.0,
-        first_step=float(all_steps[0]) if len(all_steps) else 0.0,
-        last_step=float(all_steps[-1]) if len(all_steps) else 0.0,
         span=float(steps[-1] - steps[0]) if len(steps) else 0.0,  # what this rule reads: its whole run
-        epoch_steps=ctx.epoch_steps(),
     )
     for name in functions.RUN_PARAMS:
         param = params.get(name)
         env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
     return env, steps
+
+
+def run_names(run: RunData, params: Mapping[str, Param]) -> dict[str, float]:
+    """The run-level names rules read (run_steps, interval, first/last step, epoch_steps).
+
+    One definition for `analyze` and for the windows a live watch computes for its alerts;
+    `run_steps` is the planned length when a watch passes one (`planned_steps`).
+    """
+    steps = run.frame.index.to_numpy()
+    epochs = run.frame["epoch"].to_numpy(dtype=float) if "epoch" in run.frame.columns else None
+    return {
+        "run_steps": _run_steps(steps, params.get("planned_steps")),
+        "interval": windows.typical_interval(steps) or 0.0,
+        "first_step": float(steps[0]) if len(steps) else 0.0,
+        "last_step": float(steps[-1]) if len(steps) else 0.0,
+        "epoch_steps": windows.epoch_length(steps, epochs) if epochs is not None else math.nan,
+    }
 
 
 def _run_steps(steps: np.ndarray, planned: Param | None) -> float:
