@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lossdoctor.errors import FIRED, OK, InputError, UsageError
+from lossdoctor.readers.base import read_head
 
 SCHEMA = "lossdoctor.report/v1"
 MAX_BYTES = 256 << 20  # a report of a 200k-step run is well under 1 MB; this bounds a hostile file
@@ -84,8 +85,7 @@ def looks_saved(path: Path) -> bool:
     if not path.is_file():
         return False
     try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD)
+        head = read_head(path, _HEAD)
     except OSError:
         return False
     head = head.removeprefix(b"\xef\xbb\xbf").lstrip()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from lossdoctor import aliases as alias_table
 from lossdoctor.errors import UsageError
 from lossdoctor.model import ReadWarning
-from lossdoctor.readers.base import FileRead, Lines
+from lossdoctor.readers.base import FileRead, Lines, read_head
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
@@ -115,8 +115,7 @@ def resume_said(file: Path) -> bool | None:
     if log is None:
         return None
     try:
-        with log.open("rb") as handle:
-            head = handle.read(RESUME_HEAD_BYTES)
+        head = read_head(log, RESUME_HEAD_BYTES)
     except OSError:
         return None
     return RESUMED.search(head) is not None
