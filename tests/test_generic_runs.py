@@ -78,6 +78,7 @@ def test_a_plateau_is_judged_over_whole_epochs_where_the_log_has_them(
     saw only the inside of an epoch and called the whole run one plateau."""
     falling = epoch_log(tmp_path / "falling.csv", fall_per_epoch=0.06)
     assert plateaus(cli, falling) == []
-    assert plateaus(cli, falling, "--param", "loss-plateau.epochs=0") == [(200, 8000)]  # the old window
+    old_window = ("--param", "loss-plateau.epochs=0", "--param", "loss-plateau.long_window=1")
+    assert plateaus(cli, falling, *old_window) == [(200, 8000)]
     stuck = epoch_log(tmp_path / "stuck.csv", fall_per_epoch=0.0)
     assert plateaus(cli, stuck)  # the same shape with no fall across epochs is a plateau

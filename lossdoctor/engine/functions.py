@@ -103,9 +103,11 @@ REGISTRY: dict[str, Function] = {
             CONDITION, f"true where the values fall {_TREND}"),
         _fn("not_decreasing", "values:array window:scalar ?min_change:scalar ?min_tau:scalar", ARRAY,
             CONDITION, f"true where the values do not fall {_TREND}"),
-        _fn("spike", "values:array factor:scalar window:scalar ?min_z:scalar", ARRAY, CONDITION,
+        _fn("spike", "values:array factor:scalar window:scalar ?min_z:scalar ?min_rise:scalar", ARRAY,
+            CONDITION,
             "true at a point above `factor` times the median of the previous `window` steps and, with "
-            "`min_z`, more than `min_z` robust standard deviations (MAD) of those steps above it"),
+            "`min_z`, more than `min_z` robust standard deviations (MAD) of those steps above it and, with "
+            "`min_rise`, at least `min_rise` (in the values' units) above it"),
         _fn("bridge", "mask:array gap:scalar", ARRAY, CONDITION,
             "`mask` with gaps of at most `gap` steps between true points filled: an episode is one stretch"),
         _fn("count", "mask:array window:scalar", ARRAY, CONDITION,
@@ -120,6 +122,9 @@ REGISTRY: dict[str, Function] = {
         _fn("tail", "values:array", SCALAR, EVIDENCE, "median of the stretch's last third (a robust end)"),
         _fn("start", "values:array", SCALAR, EVIDENCE,
             "median of the first 3 points of the rule's scope, not of the stretch", scope_bound=True),
+        _fn("initial", "values:array", SCALAR, "both",
+            "median of the first 3 finite values of the rule's scope (the level a run starts from)",
+            scope_bound=True),
         _fn("early", "values:array share:scalar", SCALAR, EVIDENCE,
             "median of the first `share` of the rule's scope (3 points at least)", scope_bound=True),
         _fn("share", "mask:array", SCALAR, EVIDENCE, "share of the stretch's points where `mask` is true"),
@@ -204,7 +209,7 @@ def condition_functions(
 
         return fn
 
-    def spike(values: Any, factor: Any, window: Any, min_z: Any = 0.0) -> np.ndarray:
+    def spike(values: Any, factor: Any, window: Any, min_z: Any = 0.0, min_rise: Any = 0.0) -> np.ndarray:
         values = _floats(values, steps)
         span = _window(window)
         level = windows.trailing_median(steps, values, span)
@@ -214,6 +219,9 @@ def condition_functions(
             if float(min_z) > 0 and hit.any():
                 spread = windows.trailing_spread(steps, values, level, span)
                 hit &= ~(values - level <= float(min_z) * spread)  # an unknown spread does not veto
+            # a 3x jump from a near-zero level can be invisible on the run's own scale; an unknown floor
+            # (a metric the run does not log) does not veto
+            hit &= ~(values - level < float(np.asarray(min_rise, dtype=float)))
             return hit
 
     def bridge(mask: Any, gap: Any) -> np.ndarray:
@@ -243,6 +251,7 @@ def condition_functions(
         return float(np.median(early))
 
     return shared_functions() | {
+        "initial": initial,
         "rising": _trend("rising", RISING),
         "decreasing": _trend("decreasing", DECREASING),
         "not_decreasing": _trend("not_decreasing", DECREASING),
@@ -253,6 +262,21 @@ def condition_functions(
         "fit_window": fit_window,
         "improvement": improvement,
     }
+
+
+def initial(values: Any) -> float:
+    """The level a run starts from: the median of its first 3 finite values (NaN when it has none).
+
+    A scale of the run's own, fixed before anything can go wrong: a spike floor in its units means
+    the same thing on a loss of 85 and on one of 1e-5.
+    """
+    import numpy as np
+
+    from lossdoctor.engine import windows
+
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    finite = arr[np.isfinite(arr)][: windows.MIN_POINTS]
+    return float(np.median(finite)) if len(finite) else float("nan")
 
 
 def aggregate_functions() -> dict[str, Callable[..., Any]]:
@@ -298,6 +322,7 @@ def aggregate_functions() -> dict[str, Callable[..., Any]]:
         "head": lambda a: _reduce(np.median)(_third(a, first=True)),
         "tail": lambda a: _reduce(np.median)(_third(a, first=False)),
         "start": lambda a: _reduce(np.median)(_all(a)[: windows.MIN_POINTS]),
+        "initial": initial,
         "early": early,
         "share": lambda a: float(np.mean(np.atleast_1d(a).astype(bool))) if np.size(a) else float("nan"),
         "points": lambda a: float(np.size(a)),
