@@ -223,7 +223,7 @@ def test_a_thousand_unclosed_brackets_is_a_bad_line_not_a_crash(cli: Cli, tmp_pa
 
 
 def test_watch_skips_a_line_of_unclosed_brackets_and_reads_a_null_loss_as_nan() -> None:
-    from lossdoctor.liveparse import JsonLinesParser
+    from lossdoctor.live.lines import JsonLinesParser
 
     parser = JsonLinesParser("jsonl")
     assert parser.feed('{"step": 1, "loss": 1.5}', 1) is not None
@@ -483,7 +483,7 @@ def test_a_json_document_past_its_bound_is_a_clear_error(
 def test_watch_drops_a_line_that_never_ends_instead_of_buffering_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lossdoctor import follow
+    from lossdoctor.live import follow
 
     monkeypatch.setattr(follow, "MAX_LINE", 1000)
     log = tmp_path / "log.jsonl"

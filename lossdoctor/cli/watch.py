@@ -3,7 +3,7 @@
 Without `--follow` the log is judged once, as `analyze` judges it, and the findings are
 announced as events (exit code as `analyze`). With `--follow` the log is tailed and each
 red flag is announced as soon as the data shows it: a rich live view on a terminal,
-plain lines or JSON lines otherwise. The loop itself lives in `lossdoctor.watcher`; this
+plain lines or JSON lines otherwise. The loop itself lives in `lossdoctor.live.watcher`; this
 module turns options into a `Watcher`, runs it, and ends it cleanly (Ctrl-C included).
 """
 
@@ -22,8 +22,8 @@ from lossdoctor.cli.analyze import FailOn, Lang
 from lossdoctor.cli.settings import locale_lang
 
 if TYPE_CHECKING:
-    from lossdoctor.hooks import AlertHook
-    from lossdoctor.watcher import Sink, Watcher
+    from lossdoctor.live.hooks import AlertHook
+    from lossdoctor.live.watcher import Sink, Watcher
 
 
 class ExitOn(str, Enum):
@@ -97,7 +97,7 @@ def watch(
     """Watch a training log: announce each red flag (pending, firing, resolved) as soon as it shows."""
     from lossdoctor.cli.settings import judging_rules, merge
     from lossdoctor.config import load_config
-    from lossdoctor.watcher import Watcher, WatchOptions
+    from lossdoctor.live.watcher import Watcher, WatchOptions
 
     config = load_config(config_path, Path.cwd())
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
@@ -139,7 +139,7 @@ def _sink(choice: WatchFormat, width: int | None) -> Sink:
 def _hook(command: str | None, timeout: float, path: Path) -> AlertHook | None:
     if not command:
         return None
-    from lossdoctor.hooks import AlertHook
+    from lossdoctor.live.hooks import AlertHook
 
     return AlertHook(command, timeout, str(path))
 

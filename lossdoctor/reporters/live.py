@@ -19,14 +19,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from lossdoctor.alerts import Event
+from lossdoctor.live.alerts import Event
 from lossdoctor.reporters.labels import verdict_word
 from lossdoctor.reporters.outside import as_text, clean
 from lossdoctor.reporters.terminal import SEVERITY_TEXT_STYLE, VERDICT_STYLE, format_number, sparkline
 from lossdoctor.reporters.watchlines import alert_name, plain_line, summary_lines
 
 if TYPE_CHECKING:
-    from lossdoctor.watcher import Watcher
+    from lossdoctor.live.watcher import Watcher
 
 EVENT_STYLE = {
     "firing": "bold red",

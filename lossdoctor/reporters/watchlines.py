@@ -13,13 +13,13 @@ import json
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
-from lossdoctor.alerts import Alert, Event
+from lossdoctor.live.alerts import Alert, Event
 from lossdoctor.reporters.json import to_jsonable
 from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_evidence
 
 if TYPE_CHECKING:
-    from lossdoctor.watcher import Watcher
+    from lossdoctor.live.watcher import Watcher
 
 
 def alert_name(rule: str | None, tag: str | None) -> str:

@@ -19,7 +19,7 @@ import subprocess
 import threading
 from typing import Any
 
-from lossdoctor.alerts import Event
+from lossdoctor.live.alerts import Event
 from lossdoctor.reporters.json import to_jsonable
 
 

@@ -24,17 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lossdoctor.alerts import Alert, AlertBook, Event, RuleInfo
 from lossdoctor.errors import InputError, UsageError
-from lossdoctor.follow import Chunk, LaunchFollower, Tail
-from lossdoctor.liveparse import FOLLOWABLE, LineParser, parser_for
+from lossdoctor.live.alerts import Alert, AlertBook, Event, RuleInfo
+from lossdoctor.live.follow import Chunk, LaunchFollower, Tail
+from lossdoctor.live.lines import FOLLOWABLE, LineParser, parser_for
 from lossdoctor.model import SEVERITY_ORDER, Param
 
 if TYPE_CHECKING:
     import numpy as np
 
     from lossdoctor.engine.packs import RuleSet
-    from lossdoctor.livebuffer import RowBuffer
+    from lossdoctor.live.buffer import RowBuffer
     from lossdoctor.model import Report, RunData
     from lossdoctor.readers.base import FileRead
 
@@ -87,7 +87,7 @@ class Watcher:
         sink: Sink,
         on_fire: Callable[[Event], None] | None = None,
     ) -> None:
-        from lossdoctor.livebuffer import RowBuffer
+        from lossdoctor.live.buffer import RowBuffer
 
         self.path = path
         self.ruleset = ruleset
@@ -300,7 +300,7 @@ class Watcher:
 
     def planned(self) -> Param | None:
         """The planned length of the newest launch (its config's max_iters or max_epochs), if known."""
-        from lossdoctor.planned import planned_steps
+        from lossdoctor.live.planned import planned_steps
 
         if not self.buffer.configs:
             return None
@@ -450,7 +450,7 @@ class _History:
 
 def _histories(tails: list[Tail], forced: str | None) -> list[_History] | None:
     """Each file read whole, or None when the line path should read them (short, or not one row a line)."""
-    from lossdoctor.follow import line_end
+    from lossdoctor.live.follow import line_end
     from lossdoctor.readers import READERS, detect, gzipped
 
     try:

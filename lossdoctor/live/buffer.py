@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lossdoctor.liveparse import Row
+from lossdoctor.live.lines import Row
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
