@@ -33,6 +33,11 @@ def test_wheel_ships_the_rules_and_loads_them(tmp_path: Path) -> None:
     for rule_file in ("flow", "dino", "kl", "taps", "all", "common", "diagnoses", "messages"):
         assert f"lossdoctor/rules/{rule_file}.yaml" in names
     assert "lossdoctor/rules/tests/default.yaml" in names
+    # every module of the source tree ships (pyproject lists the packages by hand), and the alias table
+    source = ROOT / "lossdoctor"
+    modules = {f"lossdoctor/{p.relative_to(source).as_posix()}" for p in source.rglob("*.py")}
+    assert sorted(modules - set(names)) == []
+    assert any(name.endswith("/aliases.yaml") for name in names)
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     code = (
