@@ -17,7 +17,7 @@ import typer
 from lossdoctor.cli import app
 
 if TYPE_CHECKING:
-    from lossdoctor.saved import SavedReport
+    from lossdoctor.runs.saved import SavedReport
 
 
 class FailOn(str, Enum):
@@ -115,7 +115,7 @@ def analyze(
     """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
     options = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
     from lossdoctor.remote import complete, staged
-    from lossdoctor.saved import partition
+    from lossdoctor.runs.saved import partition
 
     with staged(paths) as staging:  # URLs copied to a private folder; errors and reports name the URLs
         complete(staging)

@@ -2,7 +2,7 @@
 
 Each run is read and judged as `analyze` judges it (its status, and the exit code covering all runs
 as in product.md's table), then every OTHER is compared with BASE on their shared steps
-(lossdoctor/compare.py). Options in, core calls, reporters out; heavy imports inside the command.
+(lossdoctor/runs/compare.py). Options in, core calls, reporters out; heavy imports inside the command.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ def compare(
     from lossdoctor import gate
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.compare import compare_runs, ranges_of
     from lossdoctor.config import load_config
     from lossdoctor.engine import analyze as judge
     from lossdoctor.readers import read_paths
     from lossdoctor.reporters.compare import COMPARE_REPORTERS, CompareResult, RunStatus
-    from lossdoctor.sweep import row_of
+    from lossdoctor.runs.compare import compare_runs, ranges_of
+    from lossdoctor.runs.sweep import row_of
 
     config = load_config(config_path, Path.cwd())
     targets = out.plan(formats, outputs, list(COMPARE_REPORTERS))

@@ -50,7 +50,7 @@ def metrics(
     from lossdoctor.config import load_config
     from lossdoctor.readers import read_paths
     from lossdoctor.remote import complete, staged
-    from lossdoctor.saved import refuse_saved
+    from lossdoctor.runs.saved import refuse_saved
 
     config = load_config(config_path, Path.cwd())
     with staged(paths) as staging:  # URLs copied to a private folder; what is shown names the URLs

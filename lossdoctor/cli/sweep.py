@@ -2,7 +2,7 @@
 
 `analyze` hands over here when its paths hold more than one run. The rule set, parameters and
 gate are settled once, exactly as for one run, then every run is judged in a process pool
-(lossdoctor/sweep.py) with a progress bar when stderr is a terminal.
+(lossdoctor/runs/sweep.py) with a progress bar when stderr is a terminal.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from lossdoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from lossdoctor.saved import SavedReport
-    from lossdoctor.sweep import Judging, SweepRun
+    from lossdoctor.runs.saved import SavedReport
+    from lossdoctor.runs.sweep import Judging, SweepRun
 
 
 @dataclass
@@ -44,7 +44,7 @@ class SweepOptions:
     detail: bool
     jobs: int | None
     require: list[str]
-    saved: list[SavedReport] = field(default_factory=list)  # runs judged elsewhere (lossdoctor.saved)
+    saved: list[SavedReport] = field(default_factory=list)  # runs judged elsewhere (lossdoctor.runs.saved)
     relabel: Callable[[Any], Any] | None = None  # names staged remote inputs by URL (lossdoctor.remote)
 
 
@@ -55,7 +55,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
     from lossdoctor.config import load_config
     from lossdoctor.reporters.sweep import SWEEP_REPORTERS
-    from lossdoctor.sweep import Judging, Sweep, judge_all, sweep_exit
+    from lossdoctor.runs.sweep import Judging, Sweep, judge_all, sweep_exit
 
     config = load_config(options.config_path, Path.cwd())
     targets = out.plan(options.formats, options.outputs, list(SWEEP_REPORTERS))
@@ -84,7 +84,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
         keep_frames=options.detail and "html" in targets,  # only the HTML detail draws the curves
     )
     if options.saved:
-        from lossdoctor.saved import refuse_series_outputs
+        from lossdoctor.runs.saved import refuse_series_outputs
 
         refuse_series_outputs(list(targets), options.detail)
     results: list[SweepRun] = []
@@ -125,8 +125,8 @@ def _readable(run: list[Path], options: SweepOptions, config_source: str | None)
 
 def _saved_run(saved: SavedReport, judging: Judging) -> SweepRun:
     """A saved report's row: its document as is, gated by this call's --fail-on, baseline and --require."""
-    from lossdoctor.saved import exit_code, unmet
-    from lossdoctor.sweep import SweepRun
+    from lossdoctor.runs.saved import exit_code, unmet
+    from lossdoctor.runs.sweep import SweepRun
 
     code = exit_code(saved.document, judging.fail_on, set(judging.baseline))
     return SweepRun(saved.path, code, None, unmet=unmet(saved.document, judging.required),

@@ -19,13 +19,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lossdoctor.compare import BranchLine, Comparison, MetricComparison
 from lossdoctor.reporters.json import to_jsonable
 from lossdoctor.reporters.labels import label
 from lossdoctor.reporters.markdown import md_text
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 from lossdoctor.reporters.outside import html_text as escape
 from lossdoctor.reporters.terminal import format_number
+from lossdoctor.runs.compare import BranchLine, Comparison, MetricComparison
 
 COMPARE_SCHEMA = "lossdoctor.compare/v1"
 OUTCOME_STYLE = {

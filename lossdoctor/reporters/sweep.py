@@ -24,7 +24,7 @@ from lossdoctor.reporters.labels import label, verdict_word
 from lossdoctor.reporters.markdown import md_text
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 from lossdoctor.reporters.outside import html_text as escape
-from lossdoctor.sweep import SWEEP_SCHEMA, Row, Sweep
+from lossdoctor.runs.sweep import SWEEP_SCHEMA, Row, Sweep
 
 SweepRenderer = Callable[..., str]
 STATUS_STYLE = {

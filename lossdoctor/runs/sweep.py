@@ -60,7 +60,7 @@ class SweepRun:
     report: Report | None
     error: str | None = None
     unmet: list[str] = field(default_factory=list)  # required checks that did not run, with why
-    document: dict[str, Any] | None = None  # a saved report/v1 document (lossdoctor.saved): shown as is
+    document: dict[str, Any] | None = None  # a saved report/v1 document (lossdoctor.runs.saved): shown as is
 
     def report_document(self) -> dict[str, Any] | None:
         """The run's report document: the saved one, else the judged report's, else None (unreadable)."""

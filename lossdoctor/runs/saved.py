@@ -7,7 +7,7 @@ one array-job task per run); this module reads those `lossdoctor.report/v1` docu
 Why documents, not Reports: a document holds the findings, verdicts and metric summaries but not
 the series they were judged on (no frame, no sparkline data, no chart limits), so a Report rebuilt
 from it would have to invent the frame its reporters read. The sweep table is already built from
-documents (`lossdoctor.sweep.row_of`), so a saved document is shown exactly as a freshly judged
+documents (`lossdoctor.runs.sweep.row_of`), so a saved document is shown exactly as a freshly judged
 run's document would be, and the sweep JSON carries it unchanged. What needs the series is refused
 with saved inputs, by name: `--detail` (each run's full report and charts) and the junit/github
 formats (built from a judged Report).
