@@ -157,7 +157,7 @@ def _analyze(
             warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
             width, detail, jobs, require, saved, relabel))
 
-    from lossdoctor.config import load_config
+    from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
 
     config = load_config(config_path, Path.cwd())
@@ -167,30 +167,30 @@ def _analyze(
     reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag,
                            launch=launch)
     reader.shutdown(wait=False)
-    from lossdoctor import gate
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
     from lossdoctor.engine import analyze as judge
+    from lossdoctor.gate import policy
     from lossdoctor.reporters import REPORTERS
 
     targets = out.plan(formats, outputs, list(REPORTERS))
     out.check([*targets.values(), write_baseline], out.inputs(paths, rule_files, config.source))
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
     settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
-    demanded = gate.required_checks(ruleset, require or config.require,
+    demanded = policy.required_checks(ruleset, require or config.require,
                                     "command line" if require else (config.source or "command line"))
     baseline_file = baseline or config.baseline
-    known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
+    known = policy.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
     language = (lang.value if lang else None) or locale_lang()
     report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
     report = relabel(report)
     report.config_source = config.source
     if write_baseline is not None:
-        gate.write_baseline(report, write_baseline)
-    report.baselined = known & gate.identities(report)
+        policy.write_baseline(report, write_baseline)
+    report.baselined = known & policy.identities(report)
     out.deliver(report, targets, width)
     if write_baseline is not None:
         return 0
-    gate.check_required(report, demanded)  # after the report is written: it says why the rule did not run
-    return gate.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")
+    policy.check_required(report, demanded)  # after the report is written: it says why the rule did not run
+    return policy.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")

@@ -37,11 +37,11 @@ def compare(
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Compare runs: is OTHER better, worse or within the noise of BASE, per metric and per branch."""
-    from lossdoctor import gate
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.config import load_config
     from lossdoctor.engine import analyze as judge
+    from lossdoctor.gate import policy
+    from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
     from lossdoctor.reporters.compare import COMPARE_REPORTERS, CompareResult, RunStatus
     from lossdoctor.runs.compare import compare_runs, ranges_of
@@ -61,7 +61,7 @@ def compare(
         report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
         from lossdoctor.reporters.json import report_document
 
-        code = gate.exit_code(report, bar)
+        code = policy.exit_code(report, bar)
         statuses.append(RunStatus(str(path), row_of(str(path), report_document(report), code).status, code))
         runs.append(run)
         reports.append(report)

@@ -47,7 +47,7 @@ def metrics(
     """Show what was read from a log and which rules can run on it."""
     if fmt not in OUTPUTS:
         raise UsageError(f'unknown format "{fmt}": known formats are {", ".join(OUTPUTS)}', field="--format")
-    from lossdoctor.config import load_config
+    from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
     from lossdoctor.remote import complete, staged
     from lossdoctor.runs.saved import refuse_saved

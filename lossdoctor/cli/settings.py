@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from lossdoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from lossdoctor.config import ProjectConfig
     from lossdoctor.engine.packs import RuleSet
+    from lossdoctor.gate.config import ProjectConfig
 
 RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
 
@@ -55,14 +55,14 @@ def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet, *, ga: int 
 def judging_rules(config: ProjectConfig, files: list[Path], select: list[str], ignore: list[str],
                   severity: list[str]) -> RuleSet:
     """The rule set runs are judged by: packs, then the team's choice of rules and severities."""
-    from lossdoctor import gate
     from lossdoctor.engine.packs import load_rules
+    from lossdoctor.gate import policy
 
     ruleset = load_rules([*config.rules, *files])
     source = "command line" if (select or ignore) else (config.source or "command line")
-    ruleset = gate.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
+    ruleset = policy.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
     levels = severity_overrides(config, severity)
-    return gate.override_severity(ruleset, levels, config.source or "--severity")
+    return policy.override_severity(ruleset, levels, config.source or "--severity")
 
 
 def locale_lang() -> str:

@@ -50,10 +50,10 @@ class SweepOptions:
 
 def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     """Judge every run, write every format, return the sweep's exit code."""
-    from lossdoctor import gate
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.config import load_config
+    from lossdoctor.gate import policy
+    from lossdoctor.gate.config import load_config
     from lossdoctor.reporters.sweep import SWEEP_REPORTERS
     from lossdoctor.runs.sweep import Judging, Sweep, judge_all, sweep_exit
 
@@ -62,12 +62,12 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     out.check(targets.values(), [p for run in runs for p in _readable(run, options, config.source)])
     ruleset = judging_rules(config, options.rule_files, options.select, options.ignore, options.severity)
     settings = merge(config, options.params, ruleset, ga=options.ga, warmup_steps=options.warmup_steps)
-    demanded = gate.required_checks(
+    demanded = policy.required_checks(
         ruleset, options.require or config.require,
         "command line" if options.require else (config.source or "command line"),
     )
     baseline_file = options.baseline or config.baseline
-    known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
+    known = policy.read_baseline(baseline_file) if baseline_file is not None else set()
     lang = options.lang or locale_lang()
     judging = Judging(
         ruleset,

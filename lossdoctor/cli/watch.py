@@ -96,7 +96,7 @@ def watch(
 ) -> int:
     """Watch a training log: announce each red flag (pending, firing, resolved) as soon as it shows."""
     from lossdoctor.cli.settings import judging_rules, merge
-    from lossdoctor.config import load_config
+    from lossdoctor.gate.config import load_config
     from lossdoctor.live.watcher import Watcher, WatchOptions
 
     config = load_config(config_path, Path.cwd())

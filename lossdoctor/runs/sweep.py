@@ -179,8 +179,8 @@ def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun
     assert state is not None, "judge_run needs a Judging (passed, or set by the pool's initializer)"
     name = run_name(paths)
     try:
-        from lossdoctor import gate
         from lossdoctor.engine import analyze
+        from lossdoctor.gate import policy
         from lossdoctor.readers import read_paths
 
         run = read_paths(paths, input_format=state.input_format, aliases=state.aliases, tag=state.tag)
@@ -188,11 +188,11 @@ def judge_run(paths: Sequence[Path], judging: Judging | None = None) -> SweepRun
             run, state.ruleset, run_params=state.run_params, rule_params=state.rule_params, lang=state.lang
         )
         report.config_source = state.config_source
-        report.baselined = set(state.baseline) & gate.identities(report)
-        unmet = gate.unmet_requirements(report, state.required)
+        report.baselined = set(state.baseline) & policy.identities(report)
+        unmet = policy.unmet_requirements(report, state.required)
         if not state.keep_frames:
             compact(report)
-        return SweepRun(name, gate.exit_code(report, state.fail_on), report, unmet=unmet)
+        return SweepRun(name, policy.exit_code(report, state.fail_on), report, unmet=unmet)
     except LossdoctorError as exc:
         return SweepRun(name, BAD_INPUT, None, exc.one_line())
     except Exception as exc:  # a bug while judging one run: say so in its row, keep the others
