@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from helpers.cli import Result
 
-from lossdoctor import trainconfig
 from lossdoctor.errors import InputError
+from lossdoctor.readers import trainconfig
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTHY = ROOT / "sample_logs" / "healthy"
@@ -334,7 +334,7 @@ def test_a_gzip_log_within_the_bound_is_read(
 def test_more_metrics_than_the_bound_is_a_clear_error(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lossdoctor import frame
+    from lossdoctor.readers import frame
 
     monkeypatch.setattr(frame, "MAX_METRICS", 50)
     log = tmp_path / "log.jsonl"
@@ -346,7 +346,7 @@ def test_more_metrics_than_the_bound_is_a_clear_error(
 
 
 def test_shadows_among_many_metrics_are_still_found() -> None:
-    from lossdoctor.frame import flat_metrics, shadow_target
+    from lossdoctor.readers.frame import flat_metrics, shadow_target
 
     metrics = [f"dbg/m{i}" for i in range(3000)] + ["loss"]
     flat = flat_metrics(metrics)

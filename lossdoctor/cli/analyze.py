@@ -114,7 +114,7 @@ def analyze(
 ) -> int:
     """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
     options = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
-    from lossdoctor.remote import complete, staged
+    from lossdoctor.readers.remote import complete, staged
     from lossdoctor.runs.saved import partition
 
     with staged(paths) as staging:  # URLs copied to a private folder; errors and reports name the URLs

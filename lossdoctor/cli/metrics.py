@@ -49,7 +49,7 @@ def metrics(
         raise UsageError(f'unknown format "{fmt}": known formats are {", ".join(OUTPUTS)}', field="--format")
     from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
-    from lossdoctor.remote import complete, staged
+    from lossdoctor.readers.remote import complete, staged
     from lossdoctor.runs.saved import refuse_saved
 
     config = load_config(config_path, Path.cwd())

@@ -45,7 +45,7 @@ class SweepOptions:
     jobs: int | None
     require: list[str]
     saved: list[SavedReport] = field(default_factory=list)  # runs judged elsewhere (lossdoctor.runs.saved)
-    relabel: Callable[[Any], Any] | None = None  # names staged remote inputs by URL (lossdoctor.remote)
+    relabel: Callable[[Any], Any] | None = None  # names staged remote inputs by URL (readers.remote)
 
 
 def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:

@@ -274,7 +274,7 @@ class RowBuffer:
         Launches are split into runs as `analyze` splits them (`readers.launches`): a launch that
         starts again from the first step is a new run, and the latest run is the one judged.
         """
-        from lossdoctor.frame import build_run
+        from lossdoctor.readers.frame import build_run
         from lossdoctor.readers.launches import split_runs
 
         reads = self.reads()

@@ -175,7 +175,7 @@ class Watcher:
             self.buffer.configs[launch] = (history.read.config, history.read.config_source)
             self.buffer.precision[launch] = dict(history.read.precision)
             self.buffer.load(history.read, launch)
-        from lossdoctor.frame import build_run
+        from lossdoctor.readers.frame import build_run
 
         label = "+".join(dict.fromkeys(h.fmt for h in histories))
         run = build_run([h.read for h in histories], label, self.options.aliases)

@@ -166,7 +166,7 @@ def read_paths(
 
 def _keras_logdir(folder: Path, aliases: Mapping[str, str] | None) -> RunData:
     """A Keras TensorBoard logdir (train/, validation/): one run on the epoch axis."""
-    from lossdoctor.frame import build_run
+    from lossdoctor.readers.frame import build_run
 
     run = build_run([keras_tb.read_logdir(folder)], tfevents.NAME, aliases)
     run.files = [str(f) for files in keras_tb.split_files(folder).values() for f in files]

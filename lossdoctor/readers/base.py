@@ -1,4 +1,4 @@
-"""What every format reader hands to `lossdoctor.frame`, and the protocol it satisfies.
+"""What every format reader hands to `lossdoctor.readers.frame`, and the protocol it satisfies.
 
 A reader knows one file format and nothing else: it turns one file into rows of
 raw-named float columns plus the step of each row, in file order. Stitching

@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lossdoctor import aliases as alias_table
 from lossdoctor.errors import UsageError
 from lossdoctor.model import ReadWarning
+from lossdoctor.readers import aliases as alias_table
 from lossdoctor.readers.base import FileRead, Lines, read_head
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def build_chosen(
     launch: int | None,
 ) -> RunData:
     """The run to judge, built from its launches, with a warning naming each launch left out."""
-    from lossdoctor.frame import build_run
+    from lossdoctor.readers.frame import build_run
 
     runs = split_runs(reads)
     chosen = pick(runs, launch)

@@ -18,7 +18,7 @@ from lossdoctor.model import ReadWarning
 from lossdoctor.readers import mmengine_text
 from lossdoctor.readers.base import FileRead, set_aside_note
 from lossdoctor.readers.jsonl import first_objects, read_columns, to_file_read
-from lossdoctor.trainconfig import read_config
+from lossdoctor.readers.trainconfig import read_config
 
 NAME = "mmengine-scalars"
 # Keys MMEngine's LogProcessor writes on every train line, beside `step`.

@@ -18,7 +18,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers.base import FileRead, Lines, set_aside_note
 from lossdoctor.readers.jsonl import records_to_columns
-from lossdoctor.trainconfig import parse_config_text
+from lossdoctor.readers.trainconfig import parse_config_text
 
 NAME = "mmengine-text"
 _STAMP = r"(?:\d{4}/)?\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:,\d+)?"

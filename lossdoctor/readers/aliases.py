@@ -29,7 +29,7 @@ def table() -> dict[str, tuple[str, ...]]:
     """canonical name -> its spellings, best first (read once, safely)."""
     import yaml
 
-    text = resources.files("lossdoctor").joinpath(TABLE_FILE).read_text(encoding="utf-8")
+    text = resources.files("lossdoctor.readers").joinpath(TABLE_FILE).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v)
@@ -41,7 +41,7 @@ def table() -> dict[str, tuple[str, ...]]:
 
 def for_run(raw_names: Iterable[str], user: Mapping[str, str] | None) -> dict[str, str]:
     """The aliases (raw name -> canonical) to read one run with: the table's, then the user's on top."""
-    from lossdoctor.frame import canonical_name
+    from lossdoctor.readers.frame import canonical_name
 
     names = list(dict.fromkeys(raw_names))
     given = dict(user or {})

@@ -15,9 +15,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lossdoctor import aliases as alias_table
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning, RunData, Segment
+from lossdoctor.readers import aliases as alias_table
 
 if TYPE_CHECKING:
     import numpy as np
