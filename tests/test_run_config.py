@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lossdoctor.engine.params import resolve
+from lossdoctor.engine.evaluation.params import resolve
 from lossdoctor.model import RunData
 from lossdoctor.readers import read_paths
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lossdoctor.engine import analyze, load_default
-from lossdoctor.engine.params import resolve
-from lossdoctor.engine.verdicts import Check, fmt, judged
+from lossdoctor.engine.evaluation.params import resolve
+from lossdoctor.engine.evaluation.verdicts import Check, fmt, judged
 from lossdoctor.model import Report, RunData
 from lossdoctor.readers import read_paths
 

@@ -32,7 +32,7 @@ from helpers.cli import Result
 from rich.console import Console
 
 from lossdoctor.engine import analyze
-from lossdoctor.engine.packs import load_rules
+from lossdoctor.engine.rulefiles.packs import load_rules
 from lossdoctor.live.alerts import Event
 from lossdoctor.live.buffer import RowBuffer
 from lossdoctor.live.follow import Tail

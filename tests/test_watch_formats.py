@@ -17,7 +17,7 @@ import pytest
 from helpers.cli import Result
 
 from lossdoctor.engine import analyze
-from lossdoctor.engine.packs import load_rules
+from lossdoctor.engine.rulefiles.packs import load_rules
 from lossdoctor.live.watcher import Watcher, WatchOptions
 from lossdoctor.readers import read_paths
 from lossdoctor.reporters.watchlines import PlainSink

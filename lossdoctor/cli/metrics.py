@@ -18,7 +18,7 @@ from lossdoctor.cli import app
 from lossdoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from lossdoctor.engine.schema import CheckRule
+    from lossdoctor.engine.rulefiles.schema import CheckRule
     from lossdoctor.model import Param, RunData
 
 SCHEMA = "lossdoctor.metrics/v1"
@@ -169,14 +169,14 @@ def _metric(run: RunData, name: str) -> dict[str, Any]:
 def rule_status(run: RunData) -> list[dict[str, Any]]:
     """For each default rule: "can run" (with its tags), or the metrics and parameters it needs."""
     from lossdoctor.engine import load_default
-    from lossdoctor.engine.params import resolve
+    from lossdoctor.engine.evaluation.params import resolve
 
     params = resolve(run, {})
     return [_status(run, rule, params) for rule in load_default().checks]
 
 
 def _status(run: RunData, rule: CheckRule, params: dict[str, Param]) -> dict[str, Any]:
-    from lossdoctor.engine.evaluate import PARAM_FLAGS, tags_for
+    from lossdoctor.engine.evaluation.evaluate import PARAM_FLAGS, tags_for
 
     columns = [str(c) for c in run.frame.columns]
     needs = [f"parameter {name} ({PARAM_FLAGS.get(name, f'--param {name}=N')})"

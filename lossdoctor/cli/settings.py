@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lossdoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from lossdoctor.engine.packs import RuleSet
+    from lossdoctor.engine.rulefiles.packs import RuleSet
     from lossdoctor.gate.config import ProjectConfig
 
 RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
@@ -55,7 +55,7 @@ def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet, *, ga: int 
 def judging_rules(config: ProjectConfig, files: list[Path], select: list[str], ignore: list[str],
                   severity: list[str]) -> RuleSet:
     """The rule set runs are judged by: packs, then the team's choice of rules and severities."""
-    from lossdoctor.engine.packs import load_rules
+    from lossdoctor.engine.rulefiles.packs import load_rules
     from lossdoctor.gate import policy
 
     ruleset = load_rules([*config.rules, *files])
@@ -86,7 +86,7 @@ def checked_threshold(
         raise UsageError(
             f"rule {rule_name} has no parameter {param!r}; its parameters: {known}", file=source, field=where
         )
-    from lossdoctor.engine.schema import param_problem, param_value
+    from lossdoctor.engine.rulefiles.schema import param_problem, param_value
 
     if isinstance(value, str):
         value = typed(value, spec.type, where, source)
@@ -122,7 +122,7 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
 
 def _run_param(name: str, value: Any, item: str) -> Any:
     """A run parameter from `--param`, held to the schema's range (ga >= 1, warmup_steps >= 0, ...)."""
-    from lossdoctor.engine.schema import RUN_PARAM_SPECS, param_problem
+    from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
 
     kind, least = RUN_PARAM_SPECS[name]
     problem = param_problem(kind, value, least)

@@ -87,7 +87,7 @@ def load_config(explicit: Path | None, start: Path) -> ProjectConfig:
 
 
 def _yaml(path: Path) -> Any:
-    from lossdoctor.engine.yamlfile import read_yaml
+    from lossdoctor.engine.rulefiles.yamlfile import read_yaml
     from lossdoctor.errors import RuleFileError
 
     try:
@@ -179,7 +179,7 @@ def _params(raw: Any, where: str) -> dict[str, Any]:
             raise ConfigError(
                 f"unknown run parameter; known: {', '.join(RUN_PARAMS)}", file=where, field=f"params.{name}"
             )
-        from lossdoctor.engine.schema import RUN_PARAM_SPECS, param_problem
+        from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
 
         spec, least = RUN_PARAM_SPECS[name]
         problem = param_problem(spec, value, least)

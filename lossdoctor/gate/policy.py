@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from lossdoctor.engine.packs import RuleSet
+from lossdoctor.engine.rulefiles.packs import RuleSet
 from lossdoctor.errors import FIRED, OK, LossdoctorError, UsageError
 from lossdoctor.model import SEVERITY_ORDER, Report
 

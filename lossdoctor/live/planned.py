@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lossdoctor.engine.params import dig
+from lossdoctor.engine.evaluation.params import dig
 from lossdoctor.model import Param
 
 ITER_KEYS = (("train_cfg", "max_iters"), ("runner", "max_iters"), ("total_iters",), ("max_iters",))

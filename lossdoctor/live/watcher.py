@@ -33,7 +33,7 @@ from lossdoctor.model import SEVERITY_ORDER, Param
 if TYPE_CHECKING:
     import numpy as np
 
-    from lossdoctor.engine.packs import RuleSet
+    from lossdoctor.engine.rulefiles.packs import RuleSet
     from lossdoctor.live.buffer import RowBuffer
     from lossdoctor.model import Report, RunData
     from lossdoctor.readers.base import FileRead
@@ -489,7 +489,7 @@ def reach(ruleset: RuleSet, overrides: Mapping[str, Mapping[str, Any]]) -> float
     taken from the run's start, as `early_median`) are left out: the thinned history serves
     them, and the exact confirmation checks what they found.
     """
-    from lossdoctor.engine.evaluate import rule_values
+    from lossdoctor.engine.evaluation.evaluate import rule_values
 
     longest = 0.0
     for rule in ruleset.checks:
@@ -510,7 +510,7 @@ def lookback(rule: Any, overrides: Mapping[str, Any], window: float | None) -> f
     so a window that qualifies later covers points judged before; spikes and thresholds
     look only backwards from each point and never change the past.
     """
-    from lossdoctor.engine.evaluate import rule_values
+    from lossdoctor.engine.evaluation.evaluate import rule_values
 
     source = getattr(rule.condition, "source", "") or ""
     if not TREND_CALL.search(source):
@@ -524,8 +524,8 @@ def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) 
     """A rule's `for` in steps with the run's parameters (None when it cannot be computed)."""
     import numpy as np
 
-    from lossdoctor.engine import functions
-    from lossdoctor.engine.evaluate import rule_values, run_names
+    from lossdoctor.engine.evaluation.evaluate import rule_values, run_names
+    from lossdoctor.engine.lang import functions
 
     env: dict[str, Any] = dict(rule_values(rule, overrides))
     env.update(step=math.nan, run_steps=0.0, interval=0.0, first_step=0.0, last_step=0.0, span=0.0,

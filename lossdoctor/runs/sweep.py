@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lossdoctor.errors import BAD_INPUT, FIRED, INTERNAL, OK, LossdoctorError
 
 if TYPE_CHECKING:
-    from lossdoctor.engine.packs import RuleSet
+    from lossdoctor.engine.rulefiles.packs import RuleSet
     from lossdoctor.model import Report
 
 SWEEP_SCHEMA = "lossdoctor.sweep/v1"

@@ -15,7 +15,7 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
-from lossdoctor.engine.schema import CheckRule
+from lossdoctor.engine.rulefiles.schema import CheckRule
 from lossdoctor.model import Threshold
 
 _OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}

@@ -12,9 +12,15 @@ import ast
 import math
 from typing import Any
 
-from lossdoctor.engine.expr import Expr, ExprError, parse
-from lossdoctor.engine.functions import REGISTRY, RUN_NAMES, RUN_PARAMS, WINDOW_FUNCTIONS, shared_functions
-from lossdoctor.engine.schema import CheckRule, rule_kinds
+from lossdoctor.engine.lang.expr import Expr, ExprError, parse
+from lossdoctor.engine.lang.functions import (
+    REGISTRY,
+    RUN_NAMES,
+    RUN_PARAMS,
+    WINDOW_FUNCTIONS,
+    shared_functions,
+)
+from lossdoctor.engine.rulefiles.schema import CheckRule, rule_kinds
 
 # The argument of each function that is a window in steps, from the registry.
 WINDOW_ARG = {

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lossdoctor.engine.messages import message
-from lossdoctor.engine.schema import CheckRule
+from lossdoctor.engine.rulefiles.messages import message
+from lossdoctor.engine.rulefiles.schema import CheckRule
 from lossdoctor.model import EvidenceValue, Finding, RunData, as_severity
 
 MAX_LISTED = 6
@@ -29,7 +29,7 @@ def is_loss(name: str) -> bool:
 
 def nonfinite(run: RunData, rule: CheckRule, lang: str) -> list[Finding]:
     """One finding from the first to the last step where any loss was NaN or ±inf."""
-    from lossdoctor.engine.evaluate import Skip
+    from lossdoctor.engine.evaluation.evaluate import Skip
 
     losses = [c for c in run.frame.columns if is_loss(c)]
     if not losses and not run.shadow_nonfinite:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.engine import windows
+from lossdoctor.engine.lang import windows
 from lossdoctor.model import MetricSummary, RunData
 
 

@@ -192,7 +192,7 @@ def condition_functions(
     """Bind the condition functions to one run's steps."""
     import numpy as np
 
-    from lossdoctor.engine import windows  # pandas: imported to judge, not to load a rule file
+    from lossdoctor.engine.lang import windows  # pandas: imported to judge, not to load a rule file
 
     def _trend(kind: str, defaults: tuple[float, float]) -> Callable[..., np.ndarray]:
         def fn(values: Any, window: Any, *thresholds: Any) -> np.ndarray:
@@ -259,7 +259,7 @@ def aggregate_functions() -> dict[str, Callable[..., Any]]:
     """Reductions over one stretch, for evidence and signals (`start`, `early`: over the scope)."""
     import numpy as np
 
-    from lossdoctor.engine import windows
+    from lossdoctor.engine.lang import windows
 
     def _all(a: Any) -> np.ndarray:
         return np.atleast_1d(np.asarray(a, dtype=float))

@@ -11,9 +11,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from lossdoctor.engine import expr as exprs
-from lossdoctor.engine.functions import WINDOW_FUNCTIONS
-from lossdoctor.engine.schema import (
+from lossdoctor.engine.lang import expr as exprs
+from lossdoctor.engine.lang.functions import WINDOW_FUNCTIONS
+from lossdoctor.engine.rulefiles.schema import (
     LANGS,
     SEVERITIES,
     TEXT_FIELDS,
@@ -25,7 +25,7 @@ from lossdoctor.engine.schema import (
     param_value,
     rule_kinds,
 )
-from lossdoctor.engine.yamlfile import LineDict
+from lossdoctor.engine.rulefiles.yamlfile import LineDict
 
 OVERRIDE_FIELDS = {"params", "severity", "tolerance", "for", "text", "summary"}
 

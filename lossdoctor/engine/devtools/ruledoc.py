@@ -1,6 +1,6 @@
 """Reference docs generated from the rule YAML: `docs/rules.md` (both languages).
 
-The docs are never edited by hand: `python -m lossdoctor.engine.ruledoc --write docs/rules.md`
+The docs are never edited by hand: `python -m lossdoctor.engine.devtools.ruledoc --write docs/rules.md`
 regenerates them, and a test fails when the committed file differs.
 """
 
@@ -12,15 +12,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lossdoctor.engine import windows
-from lossdoctor.engine.functions import REGISTRY
-from lossdoctor.engine.packs import DiagnosisRule, RuleSet, load_default
-from lossdoctor.engine.schema import CheckRule
-from lossdoctor.engine.yamlfile import load_yaml
+from lossdoctor.engine.lang import windows
+from lossdoctor.engine.lang.functions import REGISTRY
+from lossdoctor.engine.rulefiles.packs import DiagnosisRule, RuleSet, load_default
+from lossdoctor.engine.rulefiles.schema import CheckRule
+from lossdoctor.engine.rulefiles.yamlfile import load_yaml
 
 HEADER = """# lossdoctor rules (default pack)
 
-Generated from `rules/*.yaml` by `python -m lossdoctor.engine.ruledoc --write docs/rules.md`;
+Generated from `rules/*.yaml` by `python -m lossdoctor.engine.devtools.ruledoc --write docs/rules.md`;
 do not edit by hand. § numbers refer to the loss-debugging guide. Every threshold is a
 parameter: `--param RULE.PARAM=VALUE` (e.g. `--param z-var-out-of-range.high=2.0`).
 
@@ -142,7 +142,7 @@ def function_table() -> str:
     """The rule language's functions, from the registry the parser and `rules check` use."""
     rows = [
         "\n## Functions of the rule language\n",
-        "Generated from the registry in `lossdoctor/engine/functions.py`, which the parser and",
+        "Generated from the registry in `lossdoctor/engine/lang/functions.py`, which the parser and",
         "`lossdoctor rules check` read too. An *array* holds one value per logged point (a metric,",
         "`step`); a *scalar* is one number (a parameter, `ga`, `warmup_steps`, `kl_weight`, `run_steps`,",
         "`interval`, `first_step`, `last_step`). `rules check` infers every expression's kind and refuses",

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossdoctor.engine import windows
-from lossdoctor.engine.messages import message
+from lossdoctor.engine.lang import windows
+from lossdoctor.engine.rulefiles.messages import message
 from lossdoctor.model import Finding, Param, RunData, Verdict
 
 # branch -> (verdict, checks, tags the check must concern or None for any)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from lossdoctor.engine.yamlfile import load_yaml
+from lossdoctor.engine.rulefiles.yamlfile import load_yaml
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 

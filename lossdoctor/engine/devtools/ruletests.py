@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from lossdoctor.engine import analyze
-from lossdoctor.engine.packs import RuleSet
-from lossdoctor.engine.schema import Problems
-from lossdoctor.engine.series import SeriesError, expand, frame_from
-from lossdoctor.engine.yamlfile import LineDict, read_yaml
+from lossdoctor.engine.devtools.series import SeriesError, expand, frame_from
+from lossdoctor.engine.rulefiles.packs import RuleSet
+from lossdoctor.engine.rulefiles.schema import Problems
+from lossdoctor.engine.rulefiles.yamlfile import LineDict, read_yaml
 from lossdoctor.model import Finding, Report, RunData
 
 CASE_FIELDS = {

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossdoctor.engine import expr as exprs
-from lossdoctor.engine.functions import (
+from lossdoctor.engine.lang import expr as exprs
+from lossdoctor.engine.lang.functions import (
     AGGREGATES,
     ARRAY,
     CONDITION_FUNCTIONS,
@@ -21,7 +21,7 @@ from lossdoctor.engine.functions import (
     SCALAR,
     WINDOW_FUNCTIONS,
 )
-from lossdoctor.engine.yamlfile import LineDict
+from lossdoctor.engine.rulefiles.yamlfile import LineDict
 from lossdoctor.errors import RuleFileError
 
 SEVERITIES = ("red", "warn", "info")

@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lossdoctor.engine.overrides import apply_overrides, disabled
-from lossdoctor.engine.schema import SEVERITIES, CheckRule, Problems, Text, parse_checks, parse_text
-from lossdoctor.engine.yamlfile import LineDict, load_yaml, read_yaml
+from lossdoctor.engine.rulefiles.overrides import apply_overrides, disabled
+from lossdoctor.engine.rulefiles.schema import SEVERITIES, CheckRule, Problems, Text, parse_checks, parse_text
+from lossdoctor.engine.rulefiles.yamlfile import LineDict, load_yaml, read_yaml
 from lossdoctor.errors import RuleFileError
 
 FILE_FIELDS = {"pack", "extends", "overrides", "disable", "checks", "diagnoses", "checklist", "overview"}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossdoctor import pyast
-from lossdoctor.engine import functions
+from lossdoctor.engine.lang import functions
 
 MAX_SOURCE = 2000
 MAX_DEPTH = 40

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.engine import functions, windows
-from lossdoctor.engine.messages import message
-from lossdoctor.engine.params import KL_WEIGHT_KEYS
-from lossdoctor.engine.schema import CheckRule, Text
+from lossdoctor.engine.evaluation.params import KL_WEIGHT_KEYS
+from lossdoctor.engine.lang import functions, windows
+from lossdoctor.engine.rulefiles.messages import message
+from lossdoctor.engine.rulefiles.schema import CheckRule, Text
 from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
@@ -100,8 +100,8 @@ def evaluate_checks(
     lang: str,
 ) -> Outcome:
     """Judge every check on the run."""
-    from lossdoctor.engine.detectors import DETECTORS
-    from lossdoctor.engine.looked_at import looked_at
+    from lossdoctor.engine.evaluation.detectors import DETECTORS
+    from lossdoctor.engine.evaluation.looked_at import looked_at
 
     out = Outcome([], [], [], set())
     ctx = Context(run, params, lang, out.signals, out.pending)

@@ -7,8 +7,8 @@ lines always agree with the checks printed under them.
 
 from __future__ import annotations
 
-from lossdoctor.engine.messages import message
-from lossdoctor.engine.packs import DiagnosisRule, RuleSet
+from lossdoctor.engine.rulefiles.messages import message
+from lossdoctor.engine.rulefiles.packs import DiagnosisRule, RuleSet
 from lossdoctor.model import Diagnosis, Finding, RunData, as_severity
 
 PRESENT, SHADOW_ONLY, MISSING = "present", "shadow only", "missing"
