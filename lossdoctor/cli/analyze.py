@@ -167,9 +167,9 @@ def _analyze(
     reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag,
                            launch=launch)
     reader.shutdown(wait=False)
+    from lossdoctor import engine
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.engine import analyze as judge
     from lossdoctor.gate import policy
     from lossdoctor.reporters import REPORTERS
 
@@ -183,7 +183,9 @@ def _analyze(
     known = policy.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
     language = (lang.value if lang else None) or locale_lang()
-    report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
+    report = engine.analyze(
+        run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language
+    )
     report = relabel(report)
     report.config_source = config.source
     if write_baseline is not None:

@@ -37,9 +37,9 @@ def compare(
     debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
 ) -> int:
     """Compare runs: is OTHER better, worse or within the noise of BASE, per metric and per branch."""
+    from lossdoctor import engine
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.engine import analyze as judge
     from lossdoctor.gate import policy
     from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
@@ -58,7 +58,9 @@ def compare(
     statuses, runs, reports = [], [], []
     for path in [base, *others]:
         run = read_paths([path], input_format=input_format, aliases=config.aliases)
-        report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
+        report = engine.analyze(
+            run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language
+        )
         from lossdoctor.reporters.json import report_document
 
         code = policy.exit_code(report, bar)
