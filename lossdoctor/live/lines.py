@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from lossdoctor.readers import csv as csv_reader
 from lossdoctor.readers import jsonl, mmcv_json, mmcv_text, mmengine_text
+from lossdoctor.readers import wide_csv as csv_reader
 from lossdoctor.readers.nonfinite import Spellings
 
 FOLLOWABLE = ("mmengine-scalars", "jsonl", "mmengine-text", "mmcv-text", "mmcv-json", "csv")

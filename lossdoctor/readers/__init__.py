@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 from lossdoctor.errors import InputError, UsageError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import (
-    csv,
     discover,
     gzipped,
     hf_trainer_state,
-    json,
+    json_doc,
     jsonl,
     keras_tb,
     keras_text,
@@ -37,6 +36,7 @@ from lossdoctor.readers import (
     tb_json,
     tfevents,
     unfinished,
+    wide_csv,
 )
 from lossdoctor.readers.base import HEAD_BYTES, Reader, looks_binary, read_head
 
@@ -55,8 +55,8 @@ READERS: dict[str, Reader] = {
     mmengine_text.NAME: mmengine_text,  # `YYYY/MM/DD` stamps
     mmcv_text.NAME: mmcv_text,  # `YYYY-MM-DD ...,mmm` stamps
     keras_text.NAME: keras_text,  # `Epoch 1/10` then `- loss: ...`: Keras' console output
-    json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
-    csv.NAME: csv,
+    json_doc.NAME: json_doc,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
+    wide_csv.NAME: wide_csv,
     jsonl.NAME: jsonl,
     mlflow.NAME: mlflow,  # a folder, never sniffed: found by its layout (`_detect`)
 }
