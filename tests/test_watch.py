@@ -39,8 +39,8 @@ from lossdoctor.live.follow import Tail
 from lossdoctor.live.lines import Row
 from lossdoctor.live.watcher import Watcher, WatchOptions
 from lossdoctor.readers import read_paths
-from lossdoctor.reporters.live import panel
-from lossdoctor.reporters.watchlines import PlainSink
+from lossdoctor.reporters.watch_lines import PlainSink
+from lossdoctor.reporters.watch_panel import panel
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

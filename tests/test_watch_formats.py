@@ -20,7 +20,7 @@ from lossdoctor.engine import analyze
 from lossdoctor.engine.rulefiles.packs import load_rules
 from lossdoctor.live.watcher import Watcher, WatchOptions
 from lossdoctor.readers import read_paths
-from lossdoctor.reporters.watchlines import PlainSink
+from lossdoctor.reporters.watch_lines import PlainSink
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

@@ -139,7 +139,7 @@ def _analyze(
 
     runs = split_runs(paths) if paths else []
     if len(runs) > 1 or saved:  # the sweep mode: one row per run, worst first
-        from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
+        from lossdoctor.cli.analyze_sweep import SweepOptions, refuse_baseline_writing, run_sweep
         from lossdoctor.errors import UsageError
         from lossdoctor.readers import file_groups_reason
 

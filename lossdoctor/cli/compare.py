@@ -2,7 +2,7 @@
 
 Each run is read and judged as `analyze` judges it (its status, and the exit code covering all runs
 as in product.md's table), then every OTHER is compared with BASE on their shared steps
-(lossdoctor/runs/compare.py). Options in, core calls, reporters out; heavy imports inside the command.
+(lossdoctor/runs/comparison.py). Options in, core calls, reporters out; heavy imports inside the command.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def compare(
     from lossdoctor.gate import policy
     from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
-    from lossdoctor.reporters.compare import COMPARE_REPORTERS, CompareResult, RunStatus
-    from lossdoctor.runs.compare import compare_runs, ranges_of
+    from lossdoctor.reporters.comparison_report import COMPARE_REPORTERS, CompareResult, RunStatus
+    from lossdoctor.runs.comparison import compare_runs, ranges_of
     from lossdoctor.runs.sweep import row_of
 
     config = load_config(config_path, Path.cwd())

@@ -123,14 +123,14 @@ def watch(
 
 
 def _sink(choice: WatchFormat, width: int | None) -> Sink:
-    from lossdoctor.reporters.watchlines import JsonlSink, PlainSink
+    from lossdoctor.reporters.watch_lines import JsonlSink, PlainSink
 
     if choice == WatchFormat.jsonl:
         return JsonlSink(sys.stdout)
     if choice == WatchFormat.live or (choice == WatchFormat.auto and sys.stdout.isatty()):
         from rich.console import Console
 
-        from lossdoctor.reporters.live import LiveSink
+        from lossdoctor.reporters.watch_panel import LiveSink
 
         return LiveSink(Console(width=width), width)
     return PlainSink(sys.stdout)

@@ -54,7 +54,7 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
     from lossdoctor.gate import policy
     from lossdoctor.gate.config import load_config
-    from lossdoctor.reporters.sweep import SWEEP_REPORTERS
+    from lossdoctor.reporters.sweep_report import SWEEP_REPORTERS
     from lossdoctor.runs.sweep import Judging, Sweep, judge_all, sweep_exit
 
     config = load_config(options.config_path, Path.cwd())

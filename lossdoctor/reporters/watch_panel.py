@@ -23,7 +23,7 @@ from lossdoctor.live.alerts import Event
 from lossdoctor.reporters.labels import verdict_word
 from lossdoctor.reporters.outside import as_text, clean
 from lossdoctor.reporters.terminal import SEVERITY_TEXT_STYLE, VERDICT_STYLE, format_number, sparkline
-from lossdoctor.reporters.watchlines import alert_name, plain_line, summary_lines
+from lossdoctor.reporters.watch_lines import alert_name, plain_line, summary_lines
 
 if TYPE_CHECKING:
     from lossdoctor.live.watcher import Watcher

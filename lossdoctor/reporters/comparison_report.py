@@ -25,7 +25,7 @@ from lossdoctor.reporters.markdown import md_text
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 from lossdoctor.reporters.outside import html_text as escape
 from lossdoctor.reporters.terminal import format_number
-from lossdoctor.runs.compare import BranchLine, Comparison, MetricComparison
+from lossdoctor.runs.comparison import BranchLine, Comparison, MetricComparison
 
 COMPARE_SCHEMA = "lossdoctor.compare/v1"
 OUTCOME_STYLE = {
