@@ -271,7 +271,7 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[ReadWarning]]:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
     folders = [path for path in paths if path.is_dir()]
-    runs = dict.fromkeys(str(path.parent if _launch_file(path) else path) for path in folders)
+    runs = dict.fromkeys(str(path.parent if discover.launch_file(path) else path) for path in folders)
     if len(runs) > 1:
         raise _sweep(list(runs))
     files: list[Path] = []
@@ -289,7 +289,7 @@ def _folder_files(folder: Path, notes: list[ReadWarning]) -> list[Path]:
     mmcv = discover.mmcv_launches(folder)
     if mmcv:
         return mmcv
-    if _launch_file(folder) is not None:
+    if discover.launch_file(folder) is not None:
         return _work_dir_files(folder)
     found = discover.discover(folder)
     if len(found.runs) > 1:
@@ -335,8 +335,8 @@ def _split_runs(paths: Sequence[Path]) -> list[list[Path]]:
             raise InputError("no such file or directory", file=str(path))
     runs: dict[str, list[Path]] = {}
     for folder in (path for path in paths if path.is_dir()):
-        if (mlflow.is_run(folder) or discover.mmcv_launches(folder) or _launch_file(folder) is not None
-                or keras_tb.is_logdir(folder)):
+        if (mlflow.is_run(folder) or discover.mmcv_launches(folder)
+                or discover.launch_file(folder) is not None or keras_tb.is_logdir(folder)):
             key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
             runs.setdefault(str(key), []).append(folder)
             continue
@@ -413,35 +413,16 @@ def _run_folder(file: Path) -> Path:
     return parent
 
 
-def _launch_file(folder: Path) -> Path | None:
-    """The file to read in one launch folder: `vis_data/scalars.json`, else its twin, else the event file
-    (when the tensorboard extra is installed), else the text log."""
-    for candidate in (folder / "vis_data" / "scalars.json", folder / "scalars.json"):
-        if candidate.is_file():
-            return candidate
-    twins = sorted(p for p in (folder / "vis_data").glob("*.json") if _LAUNCH_NAME.fullmatch(p.stem))
-    if twins:
-        return twins[-1]
-    events = tfevents.launch_order(list((folder / "vis_data").glob(tfevents.FILE_GLOB)))
-    if events and tfevents.available():  # float32 values: finer than the text log's 4 decimals
-        return events[-1]
-    own_log = folder / f"{folder.name}.log"
-    if own_log.is_file():
-        return own_log
-    logs = sorted(p for p in folder.glob("*.log") if _LAUNCH_NAME.fullmatch(p.stem))
-    return logs[-1] if logs else None
-
-
 def _work_dir_files(folder: Path) -> list[Path]:
     """A work dir's launch files in timestamp order (or the folder's own file when it is one launch)."""
-    own = _launch_file(folder)
+    own = discover.launch_file(folder)
     if own is not None:
         return [own]
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
-    launches = [p for p in subfolders if _launch_file(p) is not None]
+    launches = [p for p in subfolders if discover.launch_file(p) is not None]
     if launches:
-        return [file for file in (_launch_file(p) for p in launches) if file is not None]
-    work_dirs = [p for p in subfolders if any(_launch_file(q) for q in p.iterdir() if q.is_dir())]
+        return [file for file in (discover.launch_file(p) for p in launches) if file is not None]
+    work_dirs = [p for p in subfolders if any(discover.launch_file(q) for q in p.iterdir() if q.is_dir())]
     if len(work_dirs) > 1:
         raise _sweep([str(p) for p in work_dirs])
     if work_dirs:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossdoctor.errors import InputError
+from lossdoctor.readers import tfevents
 
 MAX_ENTRIES = 20000
 MAX_DEPTH = 32
@@ -104,10 +105,22 @@ def _natural(path: Path) -> tuple[tuple[int, int | str], ...]:
 
 
 def launch_file(folder: Path) -> Path | None:
-    """The log of one MMEngine launch folder (the same choice `read_paths` makes), or None."""
-    from lossdoctor.readers import _launch_file
-
-    return _launch_file(folder)
+    """The file to read in one launch folder: `vis_data/scalars.json`, else its twin, else the event file
+    (when the tensorboard extra is installed), else the text log."""
+    for candidate in (folder / "vis_data" / "scalars.json", folder / "scalars.json"):
+        if candidate.is_file():
+            return candidate
+    twins = sorted(p for p in (folder / "vis_data").glob("*.json") if _LAUNCH.fullmatch(p.stem))
+    if twins:
+        return twins[-1]
+    events = tfevents.launch_order(list((folder / "vis_data").glob(tfevents.FILE_GLOB)))
+    if events and tfevents.available():  # float32 values: finer than the text log's 4 decimals
+        return events[-1]
+    own_log = folder / f"{folder.name}.log"
+    if own_log.is_file():
+        return own_log
+    logs = sorted(p for p in folder.glob("*.log") if _LAUNCH.fullmatch(p.stem))
+    return logs[-1] if logs else None
 
 
 def _mmengine(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
