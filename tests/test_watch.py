@@ -552,7 +552,7 @@ def test_the_live_view_fits_80_columns(tmp_path: Path) -> None:
     )
     watcher.poll()
     console = Console(file=io.StringIO(), width=80, color_system=None)
-    console.print(panel(watcher, 80))
+    console.print(panel(watcher.view(), 80))
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "FIRING  red  z-var-out-of-range since 650" in text and "step 1800 · 36 points" in text

@@ -192,4 +192,4 @@ def _close(watcher: Watcher, sink: Sink, hook: AlertHook | None, ended: str) -> 
             sink.emit(failure)
     close = getattr(sink, "close", None)
     if close is not None:
-        close(watcher, ended, watcher.exit_code())
+        close(watcher.view(), ended, watcher.exit_code())

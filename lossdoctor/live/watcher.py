@@ -28,6 +28,7 @@ from lossdoctor.errors import InputError, UsageError
 from lossdoctor.live.alerts import Alert, AlertBook, Event, RuleInfo
 from lossdoctor.live.follow import Chunk, LaunchFollower, Tail
 from lossdoctor.live.lines import FOLLOWABLE, LineParser, parser_for
+from lossdoctor.live.view import WatchView
 from lossdoctor.model import SEVERITY_ORDER, Param
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class Sink(Protocol):
 
     def emit(self, event: Event) -> None: ...
 
-    def update(self, watcher: Watcher) -> None: ...
+    def update(self, view: WatchView) -> None: ...
 
 
 class Watcher:
@@ -143,7 +144,7 @@ class Watcher:
             events.extend(self.confirm())
         for event in events:
             self.announce(event)
-        self.sink.update(self)
+        self.sink.update(self.view())
         return events
 
     def _history(self, source: LaunchFollower | Tail) -> list[Event]:
@@ -272,7 +273,7 @@ class Watcher:
     # -- judging --------------------------------------------------------------------------------
 
     def _judge(self) -> list[Event]:
-        run = self.buffer.run(self._format_label(), self.options.aliases)
+        run = self.buffer.run(self.format_label(), self.options.aliases)
         if run is None:
             return []
         return self._diff(run, self.buffer.exact_from())
@@ -374,8 +375,21 @@ class Watcher:
         gap = max(CONFIRM_MIN_GAP, CONFIRM_EVERY * self.confirm_cost)
         return quiet and time.monotonic() - self.last_confirm >= gap
 
-    def _format_label(self) -> str:
+    def format_label(self) -> str:
+        """The formats read so far, joined with "+"; "" before any line was recognised."""
         return "+".join(dict.fromkeys(self.formats[f] for f in self.buffer.files if f in self.formats))
+
+    def view(self) -> WatchView:
+        """What was judged so far, for the reporters."""
+        return WatchView(
+            where=self.path.name or str(self.path),
+            formats=self.format_label(),
+            report=self.report,
+            steps=self.steps,
+            exact=self.buffer.exact,
+            update_seconds=self.update_seconds,
+            fired=tuple(self.book.fired()),
+        )
 
     def _describe(self, rule_id: str) -> RuleInfo:
         rule = self.ruleset.check(rule_id)

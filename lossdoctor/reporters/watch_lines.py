@@ -19,7 +19,7 @@ from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_evidence
 
 if TYPE_CHECKING:
-    from lossdoctor.live.watcher import Watcher
+    from lossdoctor.live.view import WatchView
 
 
 def alert_name(rule: str | None, tag: str | None) -> str:
@@ -88,11 +88,11 @@ class PlainSink:
         self.stream.write(safe_output(clean(plain_line(event))) + "\n")  # one line, whatever a name holds
         self.stream.flush()
 
-    def update(self, watcher: Watcher) -> None:
+    def update(self, view: WatchView) -> None:
         """Nothing to redraw: every change was already a line."""
 
-    def close(self, watcher: Watcher, ended: str, exit_code: int) -> None:
-        lines = [safe_output(clean(line)) for line in summary_lines(watcher.book.fired(), ended)]
+    def close(self, view: WatchView, ended: str, exit_code: int) -> None:
+        lines = [safe_output(clean(line)) for line in summary_lines(view.fired, ended)]
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
 
@@ -110,8 +110,8 @@ class JsonlSink:
     def emit(self, event: Event) -> None:
         self.write(event.as_dict())
 
-    def update(self, watcher: Watcher) -> None:
+    def update(self, view: WatchView) -> None:
         """Nothing to redraw."""
 
-    def close(self, watcher: Watcher, ended: str, exit_code: int) -> None:
-        self.write(summary_object(watcher.book.fired(), ended, exit_code))
+    def close(self, view: WatchView, ended: str, exit_code: int) -> None:
+        self.write(summary_object(view.fired, ended, exit_code))

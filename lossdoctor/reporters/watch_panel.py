@@ -26,7 +26,7 @@ from lossdoctor.reporters.terminal import SEVERITY_TEXT_STYLE, VERDICT_STYLE, fo
 from lossdoctor.reporters.watch_lines import alert_name, plain_line, summary_lines
 
 if TYPE_CHECKING:
-    from lossdoctor.live.watcher import Watcher
+    from lossdoctor.live.view import WatchView
 
 EVENT_STYLE = {
     "firing": "bold red",
@@ -39,28 +39,28 @@ MAX_METRICS = 6
 MAX_ROWS = 6  # firing / pending rows shown before "… and N more"
 
 
-def panel(watcher: Watcher, width: int) -> RenderableType:
-    """The live panel for the watcher's latest judgement."""
-    report = watcher.report
-    where = watcher.path.name or str(watcher.path)
-    fmt = watcher._format_label() or "waiting for data"
+def panel(view: WatchView, width: int) -> RenderableType:
+    """The live panel for the watch's latest judgement."""
+    report = view.report
+    where = view.where
+    fmt = view.formats or "waiting for data"
     head = Text.assemble(("lossdoctor watch ", "bold"), clean(f"{where} · {fmt}"))
-    if report is None or watcher.steps is None or not len(watcher.steps):
+    if report is None or view.steps is None or not len(view.steps):
         return Panel(
             Group(head, Text("no training step read yet", style="dim")), box=box.ROUNDED, width=width
         )
-    steps = watcher.steps
-    held = "" if watcher.buffer.exact else " (bounded view)"
+    steps = view.steps
+    held = "" if view.exact else " (bounded view)"
     status = Text(
-        f"step {int(steps[-1])} · {len(steps)} points{held} · update {watcher.update_seconds * 1000:.0f} ms",
+        f"step {int(steps[-1])} · {len(steps)} points{held} · update {view.update_seconds * 1000:.0f} ms",
         style="dim",
     )
     parts: list[RenderableType] = [
         head,
         status,
-        _verdicts(watcher),
-        _alerts(watcher),
-        _metrics(watcher, width),
+        _verdicts(view),
+        _alerts(view),
+        _metrics(view, width),
     ]
     return Panel(Group(*parts), box=box.ROUNDED, width=width)
 
@@ -72,11 +72,11 @@ def _line(*parts: str | tuple[str, str]) -> Text:
     return text
 
 
-def _verdicts(watcher: Watcher) -> Group:
-    assert watcher.report is not None
+def _verdicts(view: WatchView) -> Group:
+    assert view.report is not None
     rows = []
-    for verdict in watcher.report.verdicts:
-        word = verdict_word(verdict.verdict, watcher.report.lang)
+    for verdict in view.report.verdicts:
+        word = verdict_word(verdict.verdict, view.report.lang)
         rows.append(
             _line(
                 (f"{verdict.branch:<5}", "bold"),
@@ -87,9 +87,9 @@ def _verdicts(watcher: Watcher) -> Group:
     return Group(*rows)
 
 
-def _alerts(watcher: Watcher) -> Group:
+def _alerts(view: WatchView) -> Group:
     rows: list[Text] = []
-    firing = [a for a in watcher.book.fired() if a.state == "firing"]
+    firing = [a for a in view.fired if a.state == "firing"]
     for alert in firing[:MAX_ROWS]:
         rows.append(
             _line(
@@ -98,7 +98,7 @@ def _alerts(watcher: Watcher) -> Group:
                 f"{alert_name(alert.rule, alert.tag)} since {alert.first_step} · {alert.remedy}",
             )
         )
-    pending = watcher.report.pending if watcher.report is not None else []
+    pending = view.report.pending if view.report is not None else []
     for item in pending[:MAX_ROWS]:
         rows.append(
             _line(
@@ -112,19 +112,19 @@ def _alerts(watcher: Watcher) -> Group:
     if more:
         rows.append(_line((f"… and {more} more", "dim")))
     if not firing and not pending:
-        resolved = sum(1 for a in watcher.book.fired() if a.state == "resolved")
+        resolved = sum(1 for a in view.fired if a.state == "resolved")
         rows.append(_line(("quiet   ", "green"), (f"nothing firing or pending · {resolved} resolved", "dim")))
     return Group(*rows)
 
 
-def _metrics(watcher: Watcher, width: int) -> Table:
+def _metrics(view: WatchView, width: int) -> Table:
     spark_width = max(8, min(32, width - 36))
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, overflow="ellipsis", max_width=18)
     table.add_column(justify="right", no_wrap=True)
     table.add_column(no_wrap=True)
-    assert watcher.report is not None
-    for metric in watcher.report.metrics[:MAX_METRICS]:
+    assert view.report is not None
+    for metric in view.report.metrics[:MAX_METRICS]:
         last = format_number(metric.last) if metric.last is not None else "–"
         style = "cyan" if metric.in_range is not False else "bold red"
         table.add_row(as_text(metric.name), last, Text(sparkline(metric.spark, spark_width), style=style))
@@ -155,11 +155,11 @@ class LiveSink:
             soft_wrap=False,
         )
 
-    def update(self, watcher: Watcher) -> None:
-        self.live.update(panel(watcher, self.width), refresh=True)
+    def update(self, view: WatchView) -> None:
+        self.live.update(panel(view, self.width), refresh=True)
 
-    def close(self, watcher: Watcher, ended: str, exit_code: int) -> None:
-        self.live.update(panel(watcher, self.width), refresh=True)
+    def close(self, view: WatchView, ended: str, exit_code: int) -> None:
+        self.live.update(panel(view, self.width), refresh=True)
         self.live.stop()
-        for line in summary_lines(watcher.book.fired(), ended):
+        for line in summary_lines(view.fired, ended):
             self.console.print(as_text(line))
