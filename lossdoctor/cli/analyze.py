@@ -189,7 +189,7 @@ def _analyze(
     report = relabel(report)
     report.config_source = config.source
     if write_baseline is not None:
-        policy.write_baseline(report, write_baseline)
+        out.write(write_baseline, policy.baseline_text(report), "baseline")  # whole or not at all
     report.baselined = known & policy.identities(report)
     out.deliver(report, targets, width)
     if write_baseline is not None:

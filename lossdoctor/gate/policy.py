@@ -83,12 +83,11 @@ def identities(report: Report) -> set[Identity]:
     return found | {(d.rule, None) for d in report.diagnoses if d.severity != "info"}
 
 
-def write_baseline(report: Report, path: Path) -> None:
+def baseline_text(report: Report) -> str:
+    """The baseline file for this run; the command line writes it, like every output file."""
     entries = [{"rule": rule, "tag": tag} for rule, tag in sorted(identities(report), key=str)]
     document = {"schema": BASELINE_SCHEMA, "files": report.run.files, "findings": entries}
-    from lossdoctor.cli.outputs import write  # whole or not at all, like every report
-
-    write(path, json.dumps(document, indent=2) + "\n", "baseline")
+    return json.dumps(document, indent=2) + "\n"
 
 
 def read_baseline(path: Path) -> set[Identity]:
