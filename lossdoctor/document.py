@@ -1,19 +1,16 @@
-"""The JSON report: the stable `lossdoctor.report/v1` contract of docs/report.schema.json.
+"""A Report as plain data: the stable `lossdoctor.report/v1` document of docs/report.schema.json.
 
-Scripts, CI jobs and the watch/sweep modes parse this, so it must be strict
-RFC 8259 JSON (a NaN loss is the most important thing a report can carry, and
-`NaN` is not JSON): every value goes through `to_jsonable`, which writes
-non-finite floats as the strings "NaN", "Infinity", "-Infinity" and turns numpy
-scalars into Python ones, and the dump uses `allow_nan=False` to prove it.
-Keys come out in one fixed order (fields as listed in the schema, parameters
-sorted by name, evidence in the rule's own order) so two runs diff cleanly.
-
-(`import json` below is the standard library: imports are absolute.)
+The JSON reporter prints it; the sweep builds its rows from it and saved reports are read back as
+it; the watch's hooks and JSON lines use its `to_jsonable`. So it sits below all of them, beside
+the model it serialises. It must be strict RFC 8259 JSON (a NaN loss is the most important thing
+a report can carry, and `NaN` is not JSON): every value goes through `to_jsonable`, which writes
+non-finite floats as the strings "NaN", "Infinity", "-Infinity" and turns numpy scalars into
+Python ones. Keys come out in one fixed order (fields as listed in the schema, parameters sorted
+by name, evidence in the rule's own order) so two runs diff cleanly.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,11 +21,6 @@ if TYPE_CHECKING:  # pandas is imported by whoever built the frame, never here
     import pandas as pd
 
 SCHEMA = "lossdoctor.report/v1"
-
-
-def render(report: Report, *, width: int | None = None, color: bool | None = None) -> str:
-    """The report as one JSON document; `width` and `color` mean nothing here."""
-    return json.dumps(report_document(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 def report_document(report: Report) -> dict[str, Any]:

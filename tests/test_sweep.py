@@ -119,8 +119,8 @@ def test_write_baseline_is_refused_for_a_sweep(cli: Callable[..., Result], tmp_p
 def test_a_judged_run_is_kept_without_its_metric_columns_and_reports_the_same() -> None:
     """A sweep holds hundreds of runs: once judged, a run keeps its steps, not its curves, and every
     report document (points, steps, interval, findings) is what the whole run gives."""
+    from lossdoctor.document import report_document
     from lossdoctor.engine.rulefiles.packs import load_rules
-    from lossdoctor.reporters.json import report_document
     from lossdoctor.runs.sweep import Judging, judge_run
 
     rules = load_rules([])

@@ -61,7 +61,7 @@ def compare(
         report = engine.analyze(
             run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language
         )
-        from lossdoctor.reporters.json import report_document
+        from lossdoctor.document import report_document
 
         code = policy.exit_code(report, bar)
         statuses.append(RunStatus(str(path), row_of(str(path), report_document(report), code).status, code))

@@ -19,8 +19,8 @@ import subprocess
 import threading
 from typing import Any
 
+from lossdoctor.document import to_jsonable
 from lossdoctor.live.alerts import Event
-from lossdoctor.reporters.json import to_jsonable
 
 
 def alert_environment(alert: dict[str, Any]) -> dict[str, str]:

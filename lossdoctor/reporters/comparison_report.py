@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lossdoctor.reporters.json import to_jsonable
+from lossdoctor.document import to_jsonable
 from lossdoctor.reporters.labels import label
 from lossdoctor.reporters.markdown import md_text
 from lossdoctor.reporters.outside import as_text, clean, safe_output

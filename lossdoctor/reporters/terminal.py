@@ -22,8 +22,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from lossdoctor.document import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.model import SEVERITY_ORDER, Diagnosis, Finding, MetricSummary, Report
-from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 

@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
+from lossdoctor.document import to_jsonable
 from lossdoctor.live.alerts import Alert, Event
-from lossdoctor.reporters.json import to_jsonable
 from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_evidence
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lossdoctor.document import SCHEMA
 from lossdoctor.errors import FIRED, OK, InputError, UsageError
 from lossdoctor.readers.base import read_head
 
-SCHEMA = "lossdoctor.report/v1"
 MAX_BYTES = 256 << 20  # a report of a 200k-step run is well under 1 MB; this bounds a hostile file
 _HEAD = 4096
 _SEVERITIES = ("red", "warn", "info")

@@ -68,7 +68,7 @@ class SweepRun:
             return self.document
         if self.report is None:
             return None
-        from lossdoctor.reporters.json import report_document
+        from lossdoctor.document import report_document
 
         return report_document(self.report)
 
