@@ -1,12 +1,12 @@
 """The `watch` loop: tail → parse → bounded frame → engine → alert transitions → sinks and hooks.
 
 One poll reads what was appended (`follow`), turns complete lines into rows
-(`liveparse`), adds them to the bounded store (`livebuffer`), judges the run it holds
+(`live.lines`), adds them to the bounded store (`live.buffer`), judges the run it holds
 with the same engine `analyze` uses, and announces what changed (`alerts`). Nothing is
 judged when nothing was appended, so an idle watch costs one `stat` per interval.
 
 While the store holds every row (a run of up to `EXACT_ROWS` logged points), each
-judgement is exactly `analyze`'s. Beyond that the view is bounded (see `livebuffer`), and
+judgement is exactly `analyze`'s. Beyond that the view is bounded (see `live.buffer`), and
 when the file has been quiet for a moment the watcher *confirms*: it reads the files
 whole, like `analyze`, and reconciles the alerts (a late `firing`, or a `withdrawn`). The
 confirmation costs what `analyze` costs, so it is rate-limited (at most one per
