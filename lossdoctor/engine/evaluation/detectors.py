@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lossdoctor.engine.evaluation.skip import Skip
 from lossdoctor.engine.rulefiles.messages import message
 from lossdoctor.engine.rulefiles.schema import CheckRule
 from lossdoctor.model import EvidenceValue, Finding, RunData, as_severity
@@ -29,8 +30,6 @@ def is_loss(name: str) -> bool:
 
 def nonfinite(run: RunData, rule: CheckRule, lang: str) -> list[Finding]:
     """One finding from the first to the last step where any loss was NaN or ±inf."""
-    from lossdoctor.engine.evaluation.evaluate import Skip
-
     losses = [c for c in run.frame.columns if is_loss(c)]
     if not losses and not run.shadow_nonfinite:
         raise Skip(message("ne_no_loss", lang))

@@ -18,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from lossdoctor.engine.evaluation.detectors import DETECTORS
+from lossdoctor.engine.evaluation.looked_at import looked_at
 from lossdoctor.engine.evaluation.params import KL_WEIGHT_KEYS
+from lossdoctor.engine.evaluation.skip import Skip
 from lossdoctor.engine.lang import functions, windows
 from lossdoctor.engine.rulefiles.messages import message
 from lossdoctor.engine.rulefiles.schema import CheckRule, Text
@@ -72,10 +75,6 @@ class Context:
         return self.floats[name]
 
 
-class Skip(Exception):
-    """This rule (or tag) cannot be judged on this run; the message is the reason."""
-
-
 def branch_of_tag(tag: str) -> str:
     """flow → flow, dino_* → dino, mu_head / logvar_head → kl, anything else → all."""
     for prefix, branch in TAG_BRANCH:
@@ -100,9 +99,6 @@ def evaluate_checks(
     lang: str,
 ) -> Outcome:
     """Judge every check on the run."""
-    from lossdoctor.engine.evaluation.detectors import DETECTORS
-    from lossdoctor.engine.evaluation.looked_at import looked_at
-
     out = Outcome([], [], [], set())
     ctx = Context(run, params, lang, out.signals, out.pending)
     columns = list(run.frame.columns)
