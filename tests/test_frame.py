@@ -10,7 +10,7 @@ import pytest
 
 from lossdoctor.model import RunData
 from lossdoctor.readers import read_paths
-from lossdoctor.readers.frame import canonical_name, shadow_target
+from lossdoctor.readers.names import canonical_name, shadow_target
 
 
 @pytest.mark.parametrize(

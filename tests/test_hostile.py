@@ -346,7 +346,7 @@ def test_more_metrics_than_the_bound_is_a_clear_error(
 
 
 def test_shadows_among_many_metrics_are_still_found() -> None:
-    from lossdoctor.readers.frame import flat_metrics, shadow_target
+    from lossdoctor.readers.names import flat_metrics, shadow_target
 
     metrics = [f"dbg/m{i}" for i in range(3000)] + ["loss"]
     flat = flat_metrics(metrics)

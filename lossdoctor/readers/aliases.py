@@ -17,9 +17,9 @@ from functools import lru_cache
 from importlib import resources
 
 from lossdoctor.errors import RuleFileError
+from lossdoctor.readers.names import TRAIN_PREFIX, canonical_name
 
 TABLE_FILE = "aliases.yaml"
-TRAIN_PREFIX = "train/"
 _NOT_TRAIN = re.compile(r"^(val|valid|validation|eval|test)[/_\-]", re.IGNORECASE)
 MAX_SUGGESTIONS = 3
 
@@ -41,8 +41,6 @@ def table() -> dict[str, tuple[str, ...]]:
 
 def for_run(raw_names: Iterable[str], user: Mapping[str, str] | None) -> dict[str, str]:
     """The aliases (raw name -> canonical) to read one run with: the table's, then the user's on top."""
-    from lossdoctor.readers.frame import canonical_name
-
     names = list(dict.fromkeys(raw_names))
     given = dict(user or {})
     logged = {canonical_name(name, given) for name in names}
