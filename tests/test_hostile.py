@@ -375,9 +375,9 @@ def test_a_first_record_longer_than_the_detection_window_is_recognised(
 def test_a_first_line_past_every_bound_says_to_pass_the_format(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lossdoctor.readers as readers
+    from lossdoctor.readers import registry
 
-    monkeypatch.setattr(readers, "FIRST_RECORD_BYTES", 100_000)
+    monkeypatch.setattr(registry, "FIRST_RECORD_BYTES", 100_000)
     log = tmp_path / "wide.jsonl"
     log.write_text('{"step": 1, "x": "' + "y" * 200_000 + '"}\n')
     result = cli("analyze", log)

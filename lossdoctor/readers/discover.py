@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossdoctor.errors import InputError
-from lossdoctor.readers import tfevents
+from lossdoctor.readers import keras_tb, mlflow, tfevents
+from lossdoctor.readers.registry import TB_EXPORTS, detect
 
 MAX_ENTRIES = 20000
 MAX_DEPTH = 32
@@ -176,8 +177,6 @@ def _mmcv(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -
 
 
 def _mlflow(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
-    from lossdoctor.readers import mlflow
-
     if not mlflow.is_run(folder):
         return False
     name = mlflow.run_name(folder)
@@ -220,8 +219,6 @@ def _holds_runs(folder: Path) -> bool:
 
 def _keras_logdir(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
     """Keras' TensorBoard logdir: `train/` and `validation/` event files are one run on the epoch axis."""
-    from lossdoctor.readers import keras_tb
-
     if not keras_tb.is_logdir(folder):
         return False
     inputs = tuple(f for split in keras_tb.split_files(folder).values() for f in split)
@@ -250,8 +247,6 @@ def _lightning_csv(folder: Path, dirs: list[Path], files: list[Path], found: Dis
 
 def _tensorboard_and_files(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> None:
     """Event files make the folder a run; TensorBoard exports make it one run; other logs one run each."""
-    from lossdoctor.readers import TB_EXPORTS, detect
-
     events = [f for f in files if _EVENTS.match(f.name)]
     if events:
         sibling_train = folder.parent / "train"
@@ -259,8 +254,6 @@ def _tensorboard_and_files(folder: Path, dirs: list[Path], files: list[Path], fo
                 _EVENTS.match(p.name) for p in sibling_train.iterdir()):
             found.skipped.append(Skipped(folder, "validation run beside train/ (Keras): not training steps"))
         else:
-            from lossdoctor.readers import tfevents
-
             found.runs.append(Found(folder, "TensorBoard run", tuple(tfevents.launch_order(events))))
     exports: list[Path] = []
     for file in files:
