@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli.app import app
 
 if TYPE_CHECKING:
     from lossdoctor.runs.saved import SavedReport

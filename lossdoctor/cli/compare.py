@@ -12,8 +12,8 @@ from pathlib import Path
 
 import typer
 
-from lossdoctor.cli import app
 from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli.app import app
 
 
 @app.command()

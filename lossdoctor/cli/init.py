@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli.app import app
 from lossdoctor.errors import OK, UsageError
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli.app import app
 from lossdoctor.errors import BAD_INPUT, FIRED, OK, RuleFileError, UsageError
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from lossdoctor.cli import app
 from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli.app import app
 from lossdoctor.cli.settings import locale_lang
 
 if TYPE_CHECKING:
