@@ -8,27 +8,17 @@ they happen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from lossdoctor.cli import options
 from lossdoctor.cli.app import app
+from lossdoctor.cli.options import FailOn, Lang
 
 if TYPE_CHECKING:
     from lossdoctor.runs.saved import SavedReport
-
-
-class FailOn(str, Enum):
-    red = "red"
-    warn = "warn"
-    never = "never"
-
-
-class Lang(str, Enum):
-    en = "en"
-    zh = "zh"
 
 
 MAX_SKIPPED_SAID = 10
@@ -66,16 +56,10 @@ def analyze(
     lang: Lang | None = typer.Option(
         None, "--lang", help="Report language (en, zh); default from the locale."
     ),
-    params: list[str] = typer.Option(
-        [], "--param", "-p", help="NAME=VALUE (ga, warmup_steps) or RULE.PARAM=VALUE. Repeatable."
-    ),
-    ga: int | None = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N)."),
-    warmup_steps: int | None = typer.Option(
-        None, "--warmup-steps", min=1, help="DINO alpha warmup, in steps."
-    ),
-    input_format: str | None = typer.Option(
-        None, "--input-format", help="Force the input format (see `lossdoctor metrics --help`)."
-    ),
+    params: list[str] = options.PARAMS,
+    ga: int | None = options.GA,
+    warmup_steps: int | None = options.WARMUP_STEPS,
+    input_format: str | None = options.INPUT_FORMAT,
     tag: str | None = typer.Option(
         None, "--tag", help="The metric of a TensorBoard export whose file name carries no tag."
     ),
@@ -83,15 +67,11 @@ def analyze(
         None, "--launch", min=1,
         help="Judge launch N of a log whose launches restart from the first step (default: the latest).",
     ),
-    rule_files: list[Path] = typer.Option(
-        [], "--rules", "-r", help="A rule file layered on the default pack. Repeatable."
-    ),
-    config_path: Path | None = typer.Option(
-        None, "--config", help="A lossdoctor.yaml or pyproject.toml (default: found upwards from here)."
-    ),
-    select: list[str] = typer.Option([], "--select", help="Run only these rules or branches. Repeatable."),
-    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rules or branches. Repeatable."),
-    severity: list[str] = typer.Option([], "--severity", help="RULE=red|warn|info. Repeatable."),
+    rule_files: list[Path] = options.RULE_FILES,
+    config_path: Path | None = options.CONFIG,
+    select: list[str] = options.SELECT,
+    ignore: list[str] = options.IGNORE,
+    severity: list[str] = options.SEVERITY,
     baseline: Path | None = typer.Option(
         None, "--baseline", help="Findings recorded in this file do not fail the gate."
     ),
@@ -104,7 +84,7 @@ def analyze(
     width: int | None = typer.Option(
         None, "--width", help="Terminal report width (default: the terminal's)."
     ),
-    debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    debug: bool = options.DEBUG,
     detail: bool = typer.Option(
         False, "--detail", help="Several runs (a sweep): each run's full report after the summary table."
     ),
@@ -113,14 +93,14 @@ def analyze(
     ),
 ) -> int:
     """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
-    options = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
+    given = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
     from lossdoctor.readers.remote import complete, staged
     from lossdoctor.runs.saved import partition
 
     with staged(paths) as staging:  # URLs copied to a private folder; errors and reports name the URLs
         complete(staging)
         saved, logs = partition(staging.paths)
-        return _analyze(logs, saved, staging.relabel, **options)
+        return _analyze(logs, saved, staging.relabel, **given)
 
 
 def _analyze(

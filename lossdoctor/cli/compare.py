@@ -12,8 +12,9 @@ from pathlib import Path
 
 import typer
 
-from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli import options
 from lossdoctor.cli.app import app
+from lossdoctor.cli.options import FailOn, Lang
 
 
 @app.command()
@@ -28,13 +29,11 @@ def compare(
         None, "--fail-on", help="Exit 1 when a finding at or above this fired in any run: red, warn, never."
     ),
     lang: Lang | None = typer.Option(None, "--lang", help="Report language (en, zh)."),
-    input_format: str | None = typer.Option(None, "--input-format", help="Force the input format."),
-    rule_files: list[Path] = typer.Option(
-        [], "--rules", "-r", help="A rule file layered on the default pack."
-    ),
-    config_path: Path | None = typer.Option(None, "--config", help="A lossdoctor.yaml or pyproject.toml."),
+    input_format: str | None = options.INPUT_FORMAT,
+    rule_files: list[Path] = options.RULE_FILES,
+    config_path: Path | None = options.CONFIG,
     width: int | None = typer.Option(None, "--width", help="Terminal report width."),
-    debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    debug: bool = options.DEBUG,
 ) -> int:
     """Compare runs: is OTHER better, worse or within the noise of BASE, per metric and per branch."""
     from lossdoctor import engine

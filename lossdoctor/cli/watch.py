@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli import options
 from lossdoctor.cli.app import app
+from lossdoctor.cli.options import FailOn, Lang
 from lossdoctor.cli.settings import locale_lang
 
 if TYPE_CHECKING:
@@ -73,26 +74,20 @@ def watch(
         min=0.0,
         help="End the watch when nothing was appended for this many seconds (CI).",
     ),
-    input_format: str | None = typer.Option(None, "--input-format", help="Force the input format."),
+    input_format: str | None = options.INPUT_FORMAT,
     lang: Lang | None = typer.Option(None, "--lang", help="Language of titles and remedies (en, zh)."),
-    params: list[str] = typer.Option(
-        [], "--param", "-p", help="NAME=VALUE (ga, warmup_steps) or RULE.PARAM=VALUE. Repeatable."
-    ),
-    ga: int | None = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N)."),
-    warmup_steps: int | None = typer.Option(
-        None, "--warmup-steps", min=1, help="DINO alpha warmup, in steps."
-    ),
-    rule_files: list[Path] = typer.Option(
-        [], "--rules", "-r", help="A rule file layered on the default pack."
-    ),
-    config_path: Path | None = typer.Option(None, "--config", help="A lossdoctor.yaml or pyproject.toml."),
-    select: list[str] = typer.Option([], "--select", help="Run only these rules or branches. Repeatable."),
-    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rules or branches. Repeatable."),
-    severity: list[str] = typer.Option([], "--severity", help="RULE=red|warn|info. Repeatable."),
+    params: list[str] = options.PARAMS,
+    ga: int | None = options.GA,
+    warmup_steps: int | None = options.WARMUP_STEPS,
+    rule_files: list[Path] = options.RULE_FILES,
+    config_path: Path | None = options.CONFIG,
+    select: list[str] = options.SELECT,
+    ignore: list[str] = options.IGNORE,
+    severity: list[str] = options.SEVERITY,
     width: int | None = typer.Option(
         None, "--width", help="Width of the live view (default: the terminal's)."
     ),
-    debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    debug: bool = options.DEBUG,
 ) -> int:
     """Watch a training log: announce each red flag (pending, firing, resolved) as soon as it shows."""
     from lossdoctor.cli.settings import judging_rules, merge
@@ -102,7 +97,7 @@ def watch(
     config = load_config(config_path, Path.cwd())
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
     settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
-    options = WatchOptions(
+    watch_options = WatchOptions(
         follow=follow,
         interval=interval,
         exit_on=exit_on.value if exit_on else None,
@@ -116,7 +111,7 @@ def watch(
     )
     sink = _sink(output_format, width)
     hook = _hook(on_alert, on_alert_timeout, path)
-    watcher = Watcher(path, ruleset, options, sink, on_fire=hook)
+    watcher = Watcher(path, ruleset, watch_options, sink, on_fire=hook)
     if not follow:
         return _once(watcher, sink, hook)
     return _follow(watcher, sink, hook)
