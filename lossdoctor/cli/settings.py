@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from lossdoctor.engine.rulefiles.packs import RuleSet
     from lossdoctor.gate.config import ProjectConfig
 
-RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
-
-
 @dataclass
 class Settings:
     """Run parameters (values or sourced Params) and per-rule thresholds, merged."""
@@ -105,14 +102,7 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
         if not sep or not name or not raw:
             raise UsageError(f"--param {item!r}: expected NAME=VALUE or RULE.PARAM=VALUE", field="--param")
         if "." not in name:
-            if name not in RUN_PARAMS:
-                known = ", ".join(RUN_PARAMS)
-                raise UsageError(
-                    f"--param {name}: unknown run parameter; known: {known} "
-                    "(thresholds are RULE.PARAM=VALUE)",
-                    field="--param",
-                )
-            run[name] = _run_param(name, typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None), item)
+            run[name] = _run_param(name, raw, item)
             continue
         rule_name, _, param = name.rpartition(".")
         value = checked_threshold(ruleset, rule_name, param, raw, "--param", None)
@@ -120,11 +110,18 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
     return run, rules
 
 
-def _run_param(name: str, value: Any, item: str) -> Any:
-    """A run parameter from `--param`, held to the schema's range (ga >= 1, warmup_steps >= 0, ...)."""
+def _run_param(name: str, raw: str, item: str) -> Any:
+    """A run parameter from `--param`, typed and held to the schema's range (ga >= 1, warmup_steps >= 0)."""
     from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
 
+    if name not in RUN_PARAM_SPECS:
+        raise UsageError(
+            f"--param {name}: unknown run parameter; known: {', '.join(RUN_PARAM_SPECS)} "
+            "(thresholds are RULE.PARAM=VALUE)",
+            field="--param",
+        )
     kind, least = RUN_PARAM_SPECS[name]
+    value = typed(raw, kind, f"--param {item}", None)
     problem = param_problem(kind, value, least)
     if problem is not None:
         raise UsageError(f"--param {item}: {problem}", field="--param")

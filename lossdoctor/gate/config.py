@@ -25,7 +25,6 @@ _EXCERPT = reprlib.Repr()
 _EXCERPT.maxlevel, _EXCERPT.maxstring, _EXCERPT.maxother = 2, 60, 60
 _EXCERPT.maxlist = _EXCERPT.maxtuple = _EXCERPT.maxdict = _EXCERPT.maxset = 4
 CONFIG_NAMES = ("lossdoctor.yaml", ".lossdoctor.yaml")
-RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
 SEVERITIES = ("red", "warn", "info")
 FAIL_ON = ("red", "warn", "never")
 KEYS = {
@@ -173,19 +172,17 @@ def _params(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"expected {KEYS['params']}", file=where, field="params")
     out: dict[str, Any] = {}
-    for name, value in raw.items():
-        kind = RUN_PARAMS.get(name)
-        if kind is None:
-            raise ConfigError(
-                f"unknown run parameter; known: {', '.join(RUN_PARAMS)}", file=where, field=f"params.{name}"
-            )
-        from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
+    from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
 
-        spec, least = RUN_PARAM_SPECS[name]
-        problem = param_problem(spec, value, least)
+    for name, value in raw.items():
+        if name not in RUN_PARAM_SPECS:
+            known = ", ".join(RUN_PARAM_SPECS)
+            raise ConfigError(f"unknown run parameter; known: {known}", file=where, field=f"params.{name}")
+        kind, least = RUN_PARAM_SPECS[name]
+        problem = param_problem(kind, value, least)
         if problem is not None:
             raise ConfigError(problem, file=where, field=f"params.{name}")
-        out[name] = kind(value)
+        out[name] = float(value) if kind == "float" else int(value)
     return out
 
 
