@@ -299,24 +299,49 @@ def _as_mask(value: object, steps: np.ndarray) -> np.ndarray:
     return np.broadcast_to(np.asarray(value).astype(np.bool_), steps.shape)
 
 
-def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) -> dict[str, str | None]:
-    """Local name → the canonical column that serves it (first candidate present)."""
-    resolved: dict[str, str | None] = {}
+@dataclass(frozen=True)
+class Resolution:
+    """How one of a rule's metrics resolves on a run: the column serving it, or why none does.
+
+    One answer for judging (a missing metric skips the rule, saying why) and for `lossdoctor
+    metrics` (which lists what each rule needs), so the two can never disagree.
+    """
+
+    local: str  # the rule's own name for the metric
+    names: list[str]  # its candidates, `{tag}` filled in
+    present: str | None  # the first candidate logged with a value
+    shadowed: str | None = None  # when none is: a candidate logged only as its zero-weight shadow
+    all_nan: str | None = None  # when none is: a candidate logged, but never as a number
+
+
+def resolve_metrics(run: RunData, rule: CheckRule, tag: str | None) -> list[Resolution]:
+    """Each of the rule's metrics on this run (for one tag), in the rule's order."""
+    out = []
     for local, candidates in rule.metrics.items():
         names = [c.replace("{tag}", tag or "") for c in candidates]
         present = next((n for n in names if n in run.frame.columns and run.frame[n].notna().any()), None)
-        if present is None and local not in rule.optional:
-            shadowed = next((n for n in names if n in run.shadow_only), None)
-            if shadowed:
-                raise Skip(
-                    message("ne_shadow_only", lang, metric=shadowed, shadow=run.shadows.get(shadowed, "?"))
-                )
-            all_nan = next((n for n in names if n in run.frame.columns), None)
-            if all_nan is not None:  # logged, but never as a number: not the same as absent
-                points = len(run.nan_steps.get(all_nan, ()))
-                raise Skip(message("ne_all_nan", lang, metric=all_nan, points=points))
-            raise Skip(message("ne_missing_metric", lang, metric=" or ".join(names)))
-        resolved[local] = present
+        if present is not None:
+            out.append(Resolution(local, names, present))
+            continue
+        shadowed = next((n for n in names if n in run.shadow_only), None)
+        all_nan = next((n for n in names if n in run.frame.columns), None)
+        out.append(Resolution(local, names, None, shadowed, all_nan))
+    return out
+
+
+def _resolve_metrics(run: RunData, rule: CheckRule, tag: str | None, lang: str) -> dict[str, str | None]:
+    """Local name → the canonical column that serves it (first candidate present)."""
+    resolved: dict[str, str | None] = {}
+    for found in resolve_metrics(run, rule, tag):
+        if found.present is None and found.local not in rule.optional:
+            if found.shadowed:
+                shadow = run.shadows.get(found.shadowed, "?")
+                raise Skip(message("ne_shadow_only", lang, metric=found.shadowed, shadow=shadow))
+            if found.all_nan is not None:  # logged, but never as a number: not the same as absent
+                points = len(run.nan_steps.get(found.all_nan, ()))
+                raise Skip(message("ne_all_nan", lang, metric=found.all_nan, points=points))
+            raise Skip(message("ne_missing_metric", lang, metric=" or ".join(found.names)))
+        resolved[found.local] = found.present
     return resolved
 
 
