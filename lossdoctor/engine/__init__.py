@@ -57,13 +57,14 @@ def _analyze(
 ) -> Report:
     from lossdoctor.engine.evaluation.diagnose import coverage, diagnose, guide_run
     from lossdoctor.engine.evaluation.evaluate import evaluate_checks
-    from lossdoctor.engine.evaluation.overview import overview
+    from lossdoctor.engine.evaluation.overview import normal_ranges, overview
     from lossdoctor.engine.evaluation.params import resolve
     from lossdoctor.engine.evaluation.verdicts import verdicts
     from lossdoctor.engine.rulefiles.messages import message
     from lossdoctor.model import SEVERITY_ORDER, Report
 
     params = resolve(run, run_params or {})
+    ranges = normal_ranges(ruleset.overview)  # the pack's normal ranges: the overview's and the verdicts'
     outcome = evaluate_checks(run, ruleset.checks, params, rule_params or {}, lang)
     findings = sorted(outcome.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))
     states = coverage(run, ruleset)
@@ -86,7 +87,7 @@ def _analyze(
         params=params,
         findings=findings,
         diagnoses=diagnose(findings, outcome.signals, ruleset, states, lang),
-        verdicts=verdicts(run, findings, outcome.signals, params, lang) if guide else [],
+        verdicts=verdicts(run, findings, outcome.signals, params, lang, ranges=ranges) if guide else [],
         not_evaluated=not_evaluated,
         evaluated=outcome.evaluated,
         coverage=states,

@@ -64,3 +64,17 @@ def _range(entry: dict[str, Any], steps: np.ndarray, values: np.ndarray) -> tupl
 def _bound(value: Any) -> float | None:
     """A range end as a number for the chart band (None when the guide gives none)."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def normal_ranges(entries: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """metric -> (low, high) for every overview entry giving both ends (the first entry of a metric wins).
+
+    The pack's `overview:` is where a metric's normal range is written once; the overview shows it
+    and the branch verdicts judge by it.
+    """
+    ranges: dict[str, tuple[float, float]] = {}
+    for entry in entries:
+        low, high = _bound(entry.get("low")), _bound(entry.get("high"))
+        if low is not None and high is not None:
+            ranges.setdefault(str(entry.get("metric")), (low, high))
+    return ranges

@@ -47,13 +47,13 @@ KEY_METRICS = {
     "kl": ("kl_raw", "z_init/mean", "z_init/var"),
 }
 # The verdict table's numbers. "Goes down" is the windows' own "decreasing" magnitude and τ over
-# the whole run; coverage is the guide's ±10 % of GA (§7); KL's band is the catalogue's.
+# the whole run; coverage is the guide's ±10 % of GA (§7). z_init/var's band is the rule pack's
+# normal range for it (`overview:` in rules/diagnoses.yaml), the one the overview shows.
 FALL_PCT = -1.0
 FALL_TAU = -0.1
 COVERAGE_TOL = 0.1
 KL_RISE_PCT = 5.0
 Z_MEAN_LIMIT = 0.1
-Z_VAR_BAND = (0.8, 1.2)
 # DINO's gradient growth compares the first and the last tenth of the warmup
 WARMUP_EDGE = 0.1
 
@@ -86,21 +86,26 @@ def fmt(value: float) -> str:
 
 
 def verdicts(
-    run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str
+    run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str,
+    *, ranges: Mapping[str, tuple[float, float]],
 ) -> list[Verdict]:
-    return [verdict for verdict, _ in judged(run, findings, signals, params, lang)]
+    return [verdict for verdict, _ in judged(run, findings, signals, params, lang, ranges=ranges)]
 
 
 def judged(
-    run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str
+    run: RunData, findings: list[Finding], signals: set[str], params: Mapping[str, Param], lang: str,
+    *, ranges: Mapping[str, tuple[float, float]],
 ) -> list[tuple[Verdict, list[Check]]]:
-    """Each branch's verdict with the checks its evidence was rendered from (empty when a rule decided)."""
+    """Each branch's verdict with the checks its evidence was rendered from (empty when a rule decided).
+
+    `ranges` are the pack's normal ranges (overview.normal_ranges): KL holds z_init/var to its own.
+    """
     out: list[tuple[Verdict, list[Check]]] = []
     for branch, table in TABLE.items():
         fired = _from_findings(branch, table, findings, signals, params, lang) or _other_findings(
             branch, findings, lang
         )
-        out.append((fired, []) if fired else _from_data(run, branch, params, lang))
+        out.append((fired, []) if fired else _from_data(run, branch, params, lang, ranges))
     return out
 
 
@@ -149,7 +154,8 @@ def _other_findings(branch: str, findings: list[Finding], lang: str) -> Verdict 
 
 
 def _from_data(
-    run: RunData, branch: str, params: Mapping[str, Param], lang: str
+    run: RunData, branch: str, params: Mapping[str, Param], lang: str,
+    ranges: Mapping[str, tuple[float, float]],
 ) -> tuple[Verdict, list[Check]]:
     missing = [m for m in KEY_METRICS[branch] if m not in run.frame.columns or run.frame[m].notna().sum() < 3]
     if missing:
@@ -159,7 +165,7 @@ def _from_data(
     elif branch == "dino":
         checks = [_falling(run, "dino_global"), _dino_growth(run, params)]
     else:
-        checks = _kl(run)
+        checks = _kl(run, ranges.get("z_init/var"))
     learning = all(c.holds is not False for c in checks)
     sep = "；" if lang == "zh" else "; "
     evidence = sep.join(c.text(lang) for c in checks)
@@ -238,8 +244,11 @@ def _dino_growth(run: RunData, params: Mapping[str, Param]) -> Check:
     return Check("growth", bool(last > first), {"first": first, "last": last})
 
 
-def _kl(run: RunData) -> list[Check]:
-    """kl_raw settles (not rising over the last third), z_init/mean ≈ 0, z_init/var near 1."""
+def _kl(run: RunData, band: tuple[float, float] | None) -> list[Check]:
+    """kl_raw settles (not rising over the last third), z_init/mean ≈ 0, z_init/var within `band`.
+
+    A pack that gives z_init/var no normal range (a standalone pack) has no band to hold it to.
+    """
     steps, kl = _series(run, "kl_raw")
     tail = steps >= steps[0] + (steps[-1] - steps[0]) * 2 / 3
     change = float(windows.overall_trend(steps[tail], kl[tail])[0]) * 100
@@ -251,9 +260,8 @@ def _kl(run: RunData) -> list[Check]:
     end = run.frame.index.to_numpy() >= run.frame.index[0] + (run.frame.index[-1] - run.frame.index[0]) * 0.8
     mean = float(np.nanmedian(run.frame["z_init/mean"].to_numpy(dtype=float)[end]))
     var = float(np.nanmedian(run.frame["z_init/var"].to_numpy(dtype=float)[end]))
-    low, high = Z_VAR_BAND
-    return [
-        settles,
-        Check("zmean", bool(abs(mean) <= Z_MEAN_LIMIT), {"mean": mean, "limit": Z_MEAN_LIMIT}),
-        Check("zvar", bool(low <= var <= high), {"var": var, "low": low, "high": high}),
-    ]
+    checks = [settles, Check("zmean", bool(abs(mean) <= Z_MEAN_LIMIT), {"mean": mean, "limit": Z_MEAN_LIMIT})]
+    if band is not None:
+        low, high = band
+        checks.append(Check("zvar", bool(low <= var <= high), {"var": var, "low": low, "high": high}))
+    return checks
