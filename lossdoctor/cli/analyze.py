@@ -133,9 +133,12 @@ def _analyze(
 
         refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(
-            formats, outputs, fail_on.value if fail_on else None, lang.value if lang else None, params, ga,
-            warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
-            width, detail, jobs, require, saved, relabel))
+            formats=formats, outputs=outputs, fail_on=fail_on.value if fail_on else None,
+            lang=lang.value if lang else None, params=params, ga=ga, warmup_steps=warmup_steps,
+            input_format=input_format, tag=tag, rule_files=rule_files, config_path=config_path,
+            select=select, ignore=ignore, severity=severity, baseline=baseline, width=width,
+            detail=detail, jobs=jobs, require=require, saved=saved, relabel=relabel,
+        ))
 
     from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from lossdoctor.runs.sweep import Judging, SweepRun
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SweepOptions:
-    """The `analyze` options that matter to a sweep, as the command parsed them."""
+    """The `analyze` options that matter to a sweep, as the command parsed them (by name: 21 fields)."""
 
     formats: list[str]
     outputs: list[str]
