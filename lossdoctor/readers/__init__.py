@@ -27,6 +27,7 @@ from lossdoctor.readers import (
     tfevents,
     unfinished,
 )
+from lossdoctor.readers.base import LAUNCH_STAMP
 from lossdoctor.readers.registry import FORMATS, READERS, TB_EXPORTS, detect, known_formats
 
 __all__ = [
@@ -38,9 +39,8 @@ if TYPE_CHECKING:
     from lossdoctor.model import RunData
     from lossdoctor.readers.base import FileRead
 
-_LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
 MAX_SKIP_NOTES = 10
-_MMCV_LAUNCH = re.compile(r"\d{8}_\d{6}\.log(\.json)?")
+_MMCV_LAUNCH = re.compile(LAUNCH_STAMP.pattern + r"\.log(\.json)?")
 
 
 def read_paths(
@@ -264,14 +264,14 @@ def _split_runs(paths: Sequence[Path]) -> list[list[Path]]:
     for folder in (path for path in paths if path.is_dir()):
         if (mlflow.is_run(folder) or discover.mmcv_launches(folder)
                 or discover.launch_file(folder) is not None or keras_tb.is_logdir(folder)):
-            key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
+            key = folder.parent if LAUNCH_STAMP.fullmatch(folder.name) else folder
             runs.setdefault(str(key), []).append(folder)
             continue
         for run in discover.discover(folder).runs:
             if run.kind == "Keras TensorBoard logdir":
                 runs.setdefault(str(run.path), [run.path])
                 continue
-            launch = run.kind == "MMEngine launch" and _LAUNCH_NAME.fullmatch(run.path.name) is not None
+            launch = run.kind == "MMEngine launch" and LAUNCH_STAMP.fullmatch(run.path.name) is not None
             runs.setdefault(str(run.path.parent if launch else run.path), []).extend(_run_paths(run))
     files = [path for path in paths if not path.is_dir()]
     groups = _file_groups(files)
@@ -327,7 +327,7 @@ def _file_groups(files: list[Path]) -> dict[tuple[str, str], list[Path]]:
 
 def _in_launch_folder(file: Path) -> bool:
     parent = file.parent.parent if file.parent.name == "vis_data" else file.parent
-    return _LAUNCH_NAME.fullmatch(parent.name) is not None
+    return LAUNCH_STAMP.fullmatch(parent.name) is not None
 
 
 def _run_folder(file: Path) -> Path:
@@ -335,7 +335,7 @@ def _run_folder(file: Path) -> Path:
     parent = file.parent
     if parent.name == "vis_data":
         parent = parent.parent
-    if _LAUNCH_NAME.fullmatch(parent.name):
+    if LAUNCH_STAMP.fullmatch(parent.name):
         return parent.parent
     return parent
 
