@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from lossdoctor.model import is_number
 from lossdoctor.readers import jsonl, mmcv_json, mmcv_text, mmengine_text
 from lossdoctor.readers import wide_csv as csv_reader
 from lossdoctor.readers.nonfinite import Spellings
@@ -89,7 +90,7 @@ class JsonLinesParser:
             self.bad_lines += 1
             return None
         if self.step_key is None:
-            self.step_key = next((key for key in jsonl.STEP_KEYS if _is_number(obj.get(key))), None)
+            self.step_key = next((key for key in jsonl.STEP_KEYS if is_number(obj.get(key))), None)
             if self.step_key is None:
                 return None
         step = obj.get(self.step_key)
@@ -97,7 +98,7 @@ class JsonLinesParser:
             return None
         drop: tuple[str, ...] = (self.step_key,)
         if self.fmt == "mmengine-scalars":
-            has_marker = any(_is_number(obj.get(key)) for key in ("iter", "epoch"))
+            has_marker = any(is_number(obj.get(key)) for key in ("iter", "epoch"))
             if has_marker:
                 self.markers_seen = True
             elif self.markers_seen:
@@ -271,10 +272,6 @@ def _nulls_as_nan(obj: dict[str, Any], numeric: set[str], values: dict[str, floa
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def parser_for(fmt: str, path: str = "") -> LineParser:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossdoctor.engine.evaluation.params import dig
-from lossdoctor.model import Param
+from lossdoctor.model import Param, is_number
 
 ITER_KEYS = (("train_cfg", "max_iters"), ("runner", "max_iters"), ("total_iters",), ("max_iters",))
 EPOCH_KEYS = (("train_cfg", "max_epochs"), ("runner", "max_epochs"), ("total_epochs",), ("max_epochs",))
@@ -36,4 +36,4 @@ def planned_steps(config: Mapping[str, Any], source: str | None, per_epoch: int 
 
 
 def _count(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 1
+    return is_number(value) and value >= 1

@@ -25,7 +25,7 @@ from lossdoctor.engine.evaluation.skip import Skip
 from lossdoctor.engine.lang import functions, windows
 from lossdoctor.engine.rulefiles.messages import message
 from lossdoctor.engine.rulefiles.schema import CheckRule, Text
-from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity
+from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity, is_number
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
 PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}
@@ -250,14 +250,14 @@ def _divide_by_weight(ctx: Context, source: str, env: dict[str, Any], local: str
         return message("ev_weight_divided", lang, metric=source, weight=name, first=first, last=last)
     param = ctx.params.get(WEIGHT_PARAMS.get(source, ""))
     ramp = _config_ramp(ctx.run.config)
-    if param is not None and _is_number(param.value) and ramp is not None and param.value > 0:
+    if param is not None and is_number(param.value) and ramp is not None and param.value > 0:
         path, length = ramp
         weight = float(param.value) * np.minimum(1.0, steps.astype(float) / length)
         with np.errstate(all="ignore"):
             env[local] = np.where(weight > 0, np.asarray(env[local], dtype=float) / weight, np.nan)
         shown = int(length) if length.is_integer() else length
         return message("ev_weight_ramp", lang, metric=source, value=param.value, steps=shown, path=path)
-    if param is not None and _is_number(param.value):
+    if param is not None and is_number(param.value):
         return message("ev_weight_assumed_param", lang, metric=source, value=param.value, source=param.source)
     return message("ev_weight_assumed", lang, metric=source)
 
@@ -271,7 +271,7 @@ def _config_ramp(config: Mapping[str, Any]) -> tuple[str, float] | None:
             continue
         for key, value in node.items():
             path = f"{prefix}.{key}" if prefix else str(key)
-            if KL_RAMP_KEY.search(str(key)) and _is_number(value) and value > 0:
+            if KL_RAMP_KEY.search(str(key)) and is_number(value) and value > 0:
                 return path, float(value)
             stack.append((path, value))
     return None
@@ -403,7 +403,7 @@ def _environment(
     )
     for name in functions.RUN_PARAMS:
         param = params.get(name)
-        env[name] = float(param.value) if param is not None and _is_number(param.value) else math.nan
+        env[name] = float(param.value) if param is not None and is_number(param.value) else math.nan
     return env, steps
 
 
@@ -427,13 +427,9 @@ def run_names(run: RunData, params: Mapping[str, Param]) -> dict[str, float]:
 def _run_steps(steps: np.ndarray, planned: Param | None) -> float:
     """The run's length in steps; a live watch passes the planned length, which the run will reach."""
     span = float(steps[-1] - steps[0]) if len(steps) else 0.0
-    if planned is None or not _is_number(planned.value) or not len(steps):
+    if planned is None or not is_number(planned.value) or not len(steps):
         return span
     return max(span, float(planned.value) - float(steps[0]))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _absent_optional(rule: CheckRule, env: Mapping[str, Any]) -> set[str]:
@@ -473,7 +469,7 @@ def _finding(
     if (
         rule.smoothing == "spikes"
         and smoothing is not None
-        and _is_number(smoothing.value)
+        and is_number(smoothing.value)
         and smoothing.value > 1
     ):
         evidence["smoothing"] = message("ev_smoothing", lang, n=smoothing.value)

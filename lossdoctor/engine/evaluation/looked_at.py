@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossdoctor.engine.rulefiles.schema import CheckRule
-from lossdoctor.model import Threshold
+from lossdoctor.model import Threshold, is_number
 
 _OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
@@ -47,6 +47,6 @@ def _limit(node: ast.AST, columns: Mapping[str, str], values: Mapping[str, Any])
     if not isinstance(left, ast.Name) or not isinstance(right, ast.Name) or left.id not in columns:
         return None
     value = values.get(right.id)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         return None
     return Threshold(columns[left.id], _OPS[type(node.ops[0])], float(value), absolute=absolute)

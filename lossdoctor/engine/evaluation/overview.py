@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from lossdoctor.engine.lang import windows
-from lossdoctor.model import MetricSummary, RunData
+from lossdoctor.model import MetricSummary, RunData, is_number
 
 
 def overview(run: RunData, entries: list[dict[str, Any]]) -> list[MetricSummary]:
@@ -63,7 +63,7 @@ def _range(entry: dict[str, Any], steps: np.ndarray, values: np.ndarray) -> tupl
 
 def _bound(value: Any) -> float | None:
     """A range end as a number for the chart band (None when the guide gives none)."""
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return float(value) if is_number(value) else None
 
 
 def normal_ranges(entries: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:

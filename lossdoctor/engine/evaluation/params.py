@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.model import Param, ReadWarning, RunData
+from lossdoctor.model import Param, ReadWarning, RunData, is_number
 
 ALPHA_SERIES = ("dino_alpha", "alpha")
 WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)
@@ -42,7 +42,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
     source = run.config_source or "training config"
     if "ga" not in params:
         ga = dig(run.config, ("optim_wrapper", "accumulative_counts"))
-        if isinstance(ga, int | float) and not isinstance(ga, bool) and ga >= 1:
+        if is_number(ga) and ga >= 1:
             params["ga"] = Param(int(ga), f"{source} optim_wrapper.accumulative_counts")
         elif run.config and not source.endswith("hparams.yaml"):  # Lightning's hparams are no MMEngine config
             params["ga"] = Param(1, f"{source} (no accumulative_counts: MMEngine's default 1)")
@@ -52,7 +52,7 @@ def resolve(run: RunData, given: Mapping[str, Any]) -> dict[str, Param]:
             params["warmup_steps"] = found
     if "kl_weight" not in params:
         for path, value in _walk(run.config):
-            if is_kl_weight(path) and isinstance(value, int | float) and not isinstance(value, bool):
+            if is_kl_weight(path) and is_number(value):
                 params["kl_weight"] = Param(float(value), f"{source} {path}")
                 break
     if "num_classes" not in params:
@@ -128,7 +128,7 @@ def _warmup_from_config(config: Mapping[str, Any], source: str) -> Param | None:
 
 
 def _is_steps(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return is_number(value) and value > 0
 
 
 def _warmup_from_alpha(run: RunData) -> Param | None:

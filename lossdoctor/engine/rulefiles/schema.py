@@ -23,6 +23,7 @@ from lossdoctor.engine.lang.functions import (
 )
 from lossdoctor.engine.rulefiles.yamlfile import LineDict
 from lossdoctor.errors import RuleFileError
+from lossdoctor.model import is_number
 
 SEVERITIES = ("red", "warn", "info")
 BRANCHES = ("flow", "dino", "kl", "all", "per-tag")
@@ -142,7 +143,7 @@ def param_problem(kind: str, value: Any, minimum: float | None = None) -> str | 
     """
     if kind == "bool":
         return None if isinstance(value, bool) else f"expected true or false, got {_short(value)}"
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         return f"expected {'an integer' if kind == 'int' else 'a number'}, got {_short(value)}"
     if not math.isfinite(value) or abs(value) > MAX_PARAM:
         return f"expected a finite number within ±{MAX_PARAM:g}, got {_short(value)}"
