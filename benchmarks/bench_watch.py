@@ -75,9 +75,9 @@ def copy_log(lines: int, folder: Path) -> Path:
 
 def update_cost(path: Path, updates: int) -> tuple[float, float, int]:
     """(catch-up seconds, median seconds per one-line update, rows judged) for an in-process watcher."""
-    from lossdoctor.engine.packs import load_rules
-    from lossdoctor.reporters.watchlines import PlainSink
-    from lossdoctor.watcher import Watcher, WatchOptions
+    from lossdoctor.engine.rulefiles.packs import load_rules
+    from lossdoctor.live.watcher import Watcher, WatchOptions
+    from lossdoctor.reporters.watch_lines import PlainSink
 
     watcher = Watcher(path, load_rules([]), WatchOptions(follow=True), PlainSink(io.StringIO()))
     started = time.perf_counter()

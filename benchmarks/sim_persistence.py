@@ -25,8 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lossdoctor.engine import load_default, windows
-from lossdoctor.engine.evaluate import evaluate_checks
+from lossdoctor.engine import load_default
+from lossdoctor.engine.evaluation.evaluate import evaluate_checks
+from lossdoctor.engine.lang import windows
 from lossdoctor.model import RunData
 
 RULE = "kl-rising"

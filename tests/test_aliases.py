@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from helpers.cli import Result
 
-from lossdoctor import aliases
-from lossdoctor.readers import read_paths
+from lossdoctor.readers import aliases, read_paths
 
 REAL = Path(__file__).parent / "data" / "real"
 LIGHTNING = REAL / "lightning_gmm_density" / "lightning_logs" / "version_0" / "metrics.csv"

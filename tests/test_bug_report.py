@@ -54,7 +54,7 @@ def test_the_rerun_line_of_a_crash_in_rules_test_prints_the_traceback(
     def crash(*args: object) -> None:
         raise RuntimeError("boom inside a rule test")
 
-    monkeypatch.setattr("lossdoctor.engine.ruletests.run_case", crash)
+    monkeypatch.setattr("lossdoctor.engine.devtools.ruletests.run_case", crash)
     tests = ROOT / "rules" / "tests" / "default.yaml"
     first = cli(*(["--debug"] if debug_given else []), "rules", "test", tests)
     assert first.code == 3 and "RuntimeError: boom inside a rule test" in first.err

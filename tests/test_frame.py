@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from lossdoctor.frame import canonical_name, shadow_target
 from lossdoctor.model import RunData
 from lossdoctor.readers import read_paths
+from lossdoctor.readers.names import canonical_name, shadow_target
 
 
 @pytest.mark.parametrize(

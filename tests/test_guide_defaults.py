@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from lossdoctor.engine.packs import load_default
-from lossdoctor.engine.ruledoc import load_deviations
+from lossdoctor.engine.devtools.ruledoc import load_deviations
+from lossdoctor.engine.rulefiles.packs import load_default
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from helpers.cli import Result
 
-from lossdoctor import trainconfig
 from lossdoctor.errors import InputError
+from lossdoctor.readers import trainconfig
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTHY = ROOT / "sample_logs" / "healthy"
@@ -223,7 +223,7 @@ def test_a_thousand_unclosed_brackets_is_a_bad_line_not_a_crash(cli: Cli, tmp_pa
 
 
 def test_watch_skips_a_line_of_unclosed_brackets_and_reads_a_null_loss_as_nan() -> None:
-    from lossdoctor.liveparse import JsonLinesParser
+    from lossdoctor.live.lines import JsonLinesParser
 
     parser = JsonLinesParser("jsonl")
     assert parser.feed('{"step": 1, "loss": 1.5}', 1) is not None
@@ -334,7 +334,7 @@ def test_a_gzip_log_within_the_bound_is_read(
 def test_more_metrics_than_the_bound_is_a_clear_error(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lossdoctor import frame
+    from lossdoctor.readers import frame
 
     monkeypatch.setattr(frame, "MAX_METRICS", 50)
     log = tmp_path / "log.jsonl"
@@ -346,7 +346,7 @@ def test_more_metrics_than_the_bound_is_a_clear_error(
 
 
 def test_shadows_among_many_metrics_are_still_found() -> None:
-    from lossdoctor.frame import flat_metrics, shadow_target
+    from lossdoctor.readers.names import flat_metrics, shadow_target
 
     metrics = [f"dbg/m{i}" for i in range(3000)] + ["loss"]
     flat = flat_metrics(metrics)
@@ -375,9 +375,9 @@ def test_a_first_record_longer_than_the_detection_window_is_recognised(
 def test_a_first_line_past_every_bound_says_to_pass_the_format(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lossdoctor.readers as readers
+    from lossdoctor.readers import registry
 
-    monkeypatch.setattr(readers, "FIRST_RECORD_BYTES", 100_000)
+    monkeypatch.setattr(registry, "FIRST_RECORD_BYTES", 100_000)
     log = tmp_path / "wide.jsonl"
     log.write_text('{"step": 1, "x": "' + "y" * 200_000 + '"}\n')
     result = cli("analyze", log)
@@ -483,7 +483,7 @@ def test_a_json_document_past_its_bound_is_a_clear_error(
 def test_watch_drops_a_line_that_never_ends_instead_of_buffering_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lossdoctor import follow
+    from lossdoctor.live import follow
 
     monkeypatch.setattr(follow, "MAX_LINE", 1000)
     log = tmp_path / "log.jsonl"

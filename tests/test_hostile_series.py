@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lossdoctor.engine import analyze, load_default
-from lossdoctor.engine.packs import RuleSet
+from lossdoctor.engine.rulefiles.packs import RuleSet
 from lossdoctor.model import RunData, Segment
 from lossdoctor.reporters.json import render
 
@@ -122,7 +122,7 @@ SCALAR_LEAVES = ["k", "0", "1", "-2.5", "1e15"]
 
 def _expressions(kind: str, context: str) -> st.SearchStrategy[str]:
     """Well-typed expressions of the language, built from its registry (any function, any operator)."""
-    from lossdoctor.engine.functions import ANY, ARRAY, REGISTRY
+    from lossdoctor.engine.lang.functions import ANY, ARRAY, REGISTRY
 
     leaves = st.sampled_from(ARRAY_LEAVES if kind == ARRAY else SCALAR_LEAVES)
 
@@ -160,7 +160,7 @@ def _expressions(kind: str, context: str) -> st.SearchStrategy[str]:
 )
 def test_no_expression_raises_on_hostile_values(source: str, values: list[float], k: float) -> None:
     """Whatever a well-typed expression meets, it gives a value (NaN, inf) or says it cannot judge."""
-    from lossdoctor.engine import expr, functions
+    from lossdoctor.engine.lang import expr, functions
 
     kinds = {"x": "array", "y": "array", "k": "scalar"}
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,13 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_ships_the_rules_and_loads_them(tmp_path: Path) -> None:
+    # built from a copy of what the wheel is made of: an in-tree build reuses ROOT/build/lib, where a
+    # module moved since the last build would still sit and ship
+    source_tree = tmp_path / "src"
+    for part in ("lossdoctor", "rules"):
+        shutil.copytree(ROOT / part, source_tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / part, source_tree / part)
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "wheel",
-            str(ROOT),
+            str(source_tree),
             "--no-deps",
             "--no-build-isolation",
             "-q",
@@ -33,11 +41,18 @@ def test_wheel_ships_the_rules_and_loads_them(tmp_path: Path) -> None:
     for rule_file in ("flow", "dino", "kl", "taps", "all", "common", "diagnoses", "messages"):
         assert f"lossdoctor/rules/{rule_file}.yaml" in names
     assert "lossdoctor/rules/tests/default.yaml" in names
+    # exactly the modules of the source tree ship (pyproject lists the packages by hand), and the alias table
+    source = ROOT / "lossdoctor"
+    modules = {f"lossdoctor/{p.relative_to(source).as_posix()}" for p in source.rglob("*.py")}
+    rules = ROOT / "rules"
+    modules |= {f"lossdoctor/rules/{p.relative_to(rules).as_posix()}" for p in rules.rglob("*.py")}
+    assert sorted(modules ^ {name for name in names if name.endswith(".py")}) == []
+    assert "lossdoctor/readers/aliases.yaml" in names
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     code = (
-        "import lossdoctor, lossdoctor.engine as e; "
-        "print(lossdoctor.__file__); print(len(e.load_default().checks))"
+        "import lossdoctor, lossdoctor.engine as e, lossdoctor.readers.aliases as a; "
+        "print(lossdoctor.__file__); print(len(e.load_default().checks)); print('loss' in a.table())"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -47,7 +62,7 @@ def test_wheel_ships_the_rules_and_loads_them(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(unpacked), "PATH": ""},
         check=True,
     ).stdout.split()
-    assert out[0].startswith(str(unpacked)) and out[1] == "18"
+    assert out[0].startswith(str(unpacked)) and out[1] == "18" and out[2] == "True"
 
 
 def test_readme_quick_start_is_two_self_contained_commands_and_ci_runs_the_test_one() -> None:

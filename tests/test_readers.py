@@ -449,7 +449,7 @@ def test_bare_null_line_does_not_reach_pyarrow(tmp_path: Path) -> None:
 
 def test_importing_readers_does_not_import_pandas() -> None:
     """`lossdoctor --help` must stay fast: the registry imports pandas only when a log is read."""
-    code = ("import sys, lossdoctor.readers, lossdoctor.frame, lossdoctor.trainconfig; "
+    code = ("import sys, lossdoctor.readers, lossdoctor.readers.frame, lossdoctor.readers.trainconfig; "
             "print('pandas' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

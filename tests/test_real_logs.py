@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lossdoctor.readers import read_paths
-from lossdoctor.trainconfig import lookup
+from lossdoctor.readers.trainconfig import lookup
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "real_logs"
 FLOWGEN = SHARED / "mmengine_flowgen" / "flowgen_healthy"

@@ -22,7 +22,7 @@ from helpers.cli import Result
 from moto.core import enable_iam_authentication
 from moto.server import ThreadedMotoServer
 
-from lossdoctor import remote
+from lossdoctor.readers import remote
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

@@ -27,10 +27,10 @@ from jsonschema import Draft202012Validator
 from rich.cells import cell_len
 from rich.console import Console
 
+from lossdoctor.document import to_jsonable
 from lossdoctor.errors import UsageError
 from lossdoctor.model import Report
 from lossdoctor.reporters import REPORTERS, render
-from lossdoctor.reporters.json import to_jsonable
 from lossdoctor.reporters.labels import LABELS, label, verdict_word
 from lossdoctor.reporters.terminal import format_evidence, format_number, print_report, sparkline
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lossdoctor.engine import expr
-from lossdoctor.engine.functions import CONDITION_FUNCTIONS
-from lossdoctor.engine.packs import RuleSet, add_file
-from lossdoctor.engine.yamlfile import load_yaml
+from lossdoctor.engine.lang import expr
+from lossdoctor.engine.lang.functions import CONDITION_FUNCTIONS
+from lossdoctor.engine.rulefiles.packs import RuleSet, add_file
+from lossdoctor.engine.rulefiles.yamlfile import load_yaml
 from lossdoctor.errors import RuleFileError
 
 GOOD_RULE = """\

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from helpers.cli import Result
 
-from lossdoctor.engine import analyze, expr, functions
-from lossdoctor.engine.packs import RuleSet, add_file, load_default
-from lossdoctor.engine.ruledoc import render
-from lossdoctor.engine.yamlfile import load_yaml
+from lossdoctor.engine import analyze
+from lossdoctor.engine.devtools.ruledoc import render
+from lossdoctor.engine.lang import expr, functions
+from lossdoctor.engine.rulefiles.packs import RuleSet, add_file, load_default
+from lossdoctor.engine.rulefiles.yamlfile import load_yaml
 from lossdoctor.errors import RuleFileError
 from lossdoctor.model import RunData
 

@@ -14,9 +14,9 @@ import yaml
 from helpers.catalogue import CATALOGUE_CHECKS, CATALOGUE_DIAGNOSES
 
 from lossdoctor.engine import load_default
-from lossdoctor.engine.packs import RuleSet
-from lossdoctor.engine.ruledoc import render
-from lossdoctor.engine.ruletests import run_case
+from lossdoctor.engine.devtools.ruledoc import render
+from lossdoctor.engine.devtools.ruletests import run_case
+from lossdoctor.engine.rulefiles.packs import RuleSet
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES: list[dict[str, Any]] = yaml.safe_load((ROOT / "rules/tests/default.yaml").read_text())["cases"]
@@ -64,5 +64,5 @@ def test_every_check_has_a_firing_case_and_a_noisy_quiet_case() -> None:
 def test_docs_are_generated_from_the_rules(ruleset: RuleSet) -> None:
     committed = (ROOT / "docs/rules.md").read_text(encoding="utf-8")
     assert committed == render(ruleset), (
-        "docs/rules.md is stale: python -m lossdoctor.engine.ruledoc --write docs/rules.md"
+        "docs/rules.md is stale: python -m lossdoctor.engine.devtools.ruledoc --write docs/rules.md"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lossdoctor.cli import run
-from lossdoctor.engine.series import expand
+from lossdoctor.engine.devtools.series import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted(p for p in (ROOT / "rules").glob("*.yaml") if p.name != "messages.yaml")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lossdoctor.engine.params import resolve
+from lossdoctor.engine.evaluation.params import resolve
 from lossdoctor.model import RunData
 from lossdoctor.readers import read_paths
 
@@ -89,3 +89,18 @@ def test_the_model_own_beta_is_a_beta_vae_weight(tmp_path: Path) -> None:
                                        "beta=2.0)))", "model = dict(beta=0.0, head=dict(beta=5.0))"),
                     encoding="utf-8")
     assert params_of(read_paths([path]))["kl_weight"] == 0.0
+
+
+def test_every_run_parameter_a_rule_may_name_is_taken_from_the_flag_and_the_config(tmp_path: Path) -> None:
+    """The rule language's run parameters, `--param NAME=V` and the config's `params:` are one list."""
+    from lossdoctor.cli.settings import parse_params
+    from lossdoctor.engine.lang.functions import RUN_PARAMS
+    from lossdoctor.engine.rulefiles.packs import load_default
+    from lossdoctor.gate.config import load_config
+
+    names = sorted(RUN_PARAMS)
+    run, _ = parse_params([f"{name}=3" for name in names], load_default())
+    (tmp_path / "lossdoctor.yaml").write_text("params: {" + ", ".join(f"{n}: 3" for n in names) + "}\n")
+    config = load_config(None, tmp_path)
+    assert sorted(run) == names and sorted(config.params) == names
+    assert {type(v) for v in run.values()} | {type(v) for v in config.params.values()} <= {int, float}

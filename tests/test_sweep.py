@@ -12,7 +12,7 @@ from helpers.cli import Result
 from helpers.schemas import validated
 
 from lossdoctor.readers import split_runs
-from lossdoctor.sweep import row_of, rows_worst_first
+from lossdoctor.runs.sweep import row_of, rows_worst_first
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -119,9 +119,9 @@ def test_write_baseline_is_refused_for_a_sweep(cli: Callable[..., Result], tmp_p
 def test_a_judged_run_is_kept_without_its_metric_columns_and_reports_the_same() -> None:
     """A sweep holds hundreds of runs: once judged, a run keeps its steps, not its curves, and every
     report document (points, steps, interval, findings) is what the whole run gives."""
-    from lossdoctor.engine.packs import load_rules
-    from lossdoctor.reporters.json import report_document
-    from lossdoctor.sweep import Judging, judge_run
+    from lossdoctor.document import report_document
+    from lossdoctor.engine.rulefiles.packs import load_rules
+    from lossdoctor.runs.sweep import Judging, judge_run
 
     rules = load_rules([])
     for name in SCENARIOS:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lossdoctor.errors import InputError
-from lossdoctor.trainconfig import lookup, parse_config_text, read_config
+from lossdoctor.readers.trainconfig import lookup, parse_config_text, read_config
 
 
 def test_literals_nested_dicts_and_negatives() -> None:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from lossdoctor.engine import analyze, load_default
-from lossdoctor.engine.params import resolve
-from lossdoctor.engine.verdicts import Check, fmt, judged
+from lossdoctor.engine.evaluation.overview import normal_ranges
+from lossdoctor.engine.evaluation.params import resolve
+from lossdoctor.engine.evaluation.verdicts import Check, fmt, judged
 from lossdoctor.model import Report, RunData
 from lossdoctor.readers import read_paths
 
@@ -32,6 +33,11 @@ def report_of(name: str, lang: str, source: str = "scalars") -> Report:
     return analyze(run_of(name, source), load_default(), lang=lang)
 
 
+@cache
+def ranges() -> dict[str, tuple[float, float]]:
+    return normal_ranges(load_default().overview)
+
+
 def printed_numbers(text: str) -> list[str]:
     return NUMBER.findall(text)
 
@@ -41,7 +47,7 @@ def printed_numbers(text: str) -> list[str]:
 def test_every_number_a_verdict_prints_is_one_it_judged(name: str, lang: str, source: str) -> None:
     report = report_of(name, lang, source)
     run = run_of(name, source)
-    for verdict, checks in judged(run, report.findings, set(), report.params, lang):
+    for verdict, checks in judged(run, report.findings, set(), report.params, lang, ranges=ranges()):
         if not checks:  # decided by a fired rule or a missing metric: it prints no number
             assert not printed_numbers(verdict.evidence), verdict.evidence
             continue
@@ -76,7 +82,7 @@ def test_coverage_mismatch_is_not_reported_as_coverage_equal_to_ga() -> None:
 
 def _flow_checks(run: RunData, **given: object) -> tuple[str, str, dict[str, Check]]:
     params = resolve(run, given)
-    verdict, checks = judged(run, [], set(), params, "en")[0]
+    verdict, checks = judged(run, [], set(), params, "en", ranges=ranges())[0]
     return verdict.verdict, verdict.evidence, {c.key: c for c in checks}
 
 
@@ -109,8 +115,20 @@ def test_dino_learning_needs_its_gradient_to_grow_through_the_warmup() -> None:
     frame.loc[warmup.index, "dbg/grad_dino_t_head"] = warmup.to_numpy()[::-1]  # shrinks through the warmup
     shrinking = RunData(frame=frame, files=run.files, format=run.format)
     params = resolve(shrinking, {"warmup_steps": 1000})
-    dino, checks = judged(shrinking, [], set(), params, "en")[1]
+    dino, checks = judged(shrinking, [], set(), params, "en", ranges=ranges())[1]
     assert dino.branch == "dino" and dino.verdict == "unknown"
     assert "did not grow through the warmup" in dino.evidence
     growth = next(c for c in checks if c.key == "growth")
     assert growth.values["last"] < growth.values["first"]
+
+
+def test_the_kl_verdict_holds_z_var_to_the_pack_normal_range() -> None:
+    """The band is the pack's `overview:` range for z_init/var (0.8–1.2), the one the overview prints."""
+    assert ranges()["z_init/var"] == (0.8, 1.2)
+    run = run_of("healthy")
+    kl, checks = judged(run, [], set(), resolve(run, {}), "en", ranges=ranges())[2]
+    zvar = next(c for c in checks if c.key == "zvar")
+    assert kl.verdict == "learning" and (zvar.values["low"], zvar.values["high"]) == (0.8, 1.2)
+    narrow = {"z_init/var": (zvar.values["var"] + 1.0, zvar.values["var"] + 2.0)}
+    kl, checks = judged(run, [], set(), resolve(run, {}), "en", ranges=narrow)[2]
+    assert kl.verdict == "unknown" and next(c for c in checks if c.key == "zvar").holds is False

@@ -31,16 +31,16 @@ import pytest
 from helpers.cli import Result
 from rich.console import Console
 
-from lossdoctor.alerts import Event
 from lossdoctor.engine import analyze
-from lossdoctor.engine.packs import load_rules
-from lossdoctor.follow import Tail
-from lossdoctor.livebuffer import RowBuffer
-from lossdoctor.liveparse import Row
+from lossdoctor.engine.rulefiles.packs import load_rules
+from lossdoctor.live.alerts import Event
+from lossdoctor.live.buffer import RowBuffer
+from lossdoctor.live.follow import Tail
+from lossdoctor.live.lines import Row
+from lossdoctor.live.watcher import Watcher, WatchOptions
 from lossdoctor.readers import read_paths
-from lossdoctor.reporters.live import panel
-from lossdoctor.reporters.watchlines import PlainSink
-from lossdoctor.watcher import Watcher, WatchOptions
+from lossdoctor.reporters.watch_lines import PlainSink
+from lossdoctor.reporters.watch_panel import panel
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -552,7 +552,7 @@ def test_the_live_view_fits_80_columns(tmp_path: Path) -> None:
     )
     watcher.poll()
     console = Console(file=io.StringIO(), width=80, color_system=None)
-    console.print(panel(watcher, 80))
+    console.print(panel(watcher.view(), 80))
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "FIRING  red  z-var-out-of-range since 650" in text and "step 1800 · 36 points" in text
@@ -671,7 +671,7 @@ def test_an_on_alert_hook_that_cannot_start_is_reported_and_later_hooks_run(
 def test_a_long_history_is_judged_once_and_its_alerts_announced_with_their_steps(tmp_path: Path) -> None:
     """`watch -f` on a log already long: one judgement of the whole file, alerts at the data's steps,
     then the live loop goes on from the line after the last one read."""
-    from lossdoctor import watcher as watching
+    from lossdoctor.live import watcher as watching
 
     log = tmp_path / "scalars.json"
     log.write_text("".join(collapse_lines(last=150_000)))
@@ -695,7 +695,7 @@ def test_a_long_history_is_judged_once_and_its_alerts_announced_with_their_steps
 
 def test_a_long_work_dir_is_judged_once_across_its_launches(tmp_path: Path) -> None:
     """A resumed run's launches, already long: read whole and stitched as `analyze` stitches them."""
-    from lossdoctor import watcher as watching
+    from lossdoctor.live import watcher as watching
 
     work_dir = tmp_path / "work_dir"
     first = work_dir / "20260101_000000" / "vis_data" / "scalars.json"

@@ -17,10 +17,10 @@ import pytest
 from helpers.cli import Result
 
 from lossdoctor.engine import analyze
-from lossdoctor.engine.packs import load_rules
+from lossdoctor.engine.rulefiles.packs import load_rules
+from lossdoctor.live.watcher import Watcher, WatchOptions
 from lossdoctor.readers import read_paths
-from lossdoctor.reporters.watchlines import PlainSink
-from lossdoctor.watcher import Watcher, WatchOptions
+from lossdoctor.reporters.watch_lines import PlainSink
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lossdoctor.engine import analyze, load_default, windows
+from lossdoctor.engine import analyze, load_default
+from lossdoctor.engine.lang import windows
 from lossdoctor.model import RunData
 
 SPIKE_RULES = {"loss-spike", "flow-unstable"}

@@ -18,47 +18,21 @@ from collections.abc import Sequence
 import typer
 
 from lossdoctor import __version__
+from lossdoctor.cli import (
+    analyze,
+    compare,
+    init,
+    instrument,
+    metrics,
+    rules,
+    watch,
+)
+from lossdoctor.cli.app import app
 from lossdoctor.errors import BAD_INPUT, INTERNAL, OK, LossdoctorError
 from lossdoctor.reporters.outside import clean
 
-app = typer.Typer(
-    name="lossdoctor",
-    help="An offline doctor for training runs: reads the scalar logs a job writes, finds the red flags "
-    "of the loss-debugging guide, and says what to do.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"lossdoctor {__version__}")
-        raise typer.Exit(OK)
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-    debug: bool = typer.Option(
-        False, "--debug", help="Print a traceback on internal errors (any command: lossdoctor --debug …)."
-    ),
-) -> None:
-    """lossdoctor: find the red flags in a training log."""
-
-
-from lossdoctor.cli import analyze as _analyze  # noqa: E402  (registers the command on `app`)
-from lossdoctor.cli import compare as _compare  # noqa: E402
-from lossdoctor.cli import init as _init  # noqa: E402
-from lossdoctor.cli import instrument as _instrument  # noqa: E402
-from lossdoctor.cli import metrics as _metrics  # noqa: E402
-from lossdoctor.cli import rules as _rules  # noqa: E402
-from lossdoctor.cli import watch as _watch  # noqa: E402
-
-del _analyze, _compare, _init, _instrument, _metrics, _rules, _watch
+# The command modules: importing each registers its command on `app`.
+COMMANDS = (analyze, compare, init, instrument, metrics, rules, watch)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -8,27 +8,17 @@ they happen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli import options
+from lossdoctor.cli.app import app
+from lossdoctor.cli.options import FailOn, Lang
 
 if TYPE_CHECKING:
-    from lossdoctor.saved import SavedReport
-
-
-class FailOn(str, Enum):
-    red = "red"
-    warn = "warn"
-    never = "never"
-
-
-class Lang(str, Enum):
-    en = "en"
-    zh = "zh"
+    from lossdoctor.runs.saved import SavedReport
 
 
 MAX_SKIPPED_SAID = 10
@@ -66,16 +56,10 @@ def analyze(
     lang: Lang | None = typer.Option(
         None, "--lang", help="Report language (en, zh); default from the locale."
     ),
-    params: list[str] = typer.Option(
-        [], "--param", "-p", help="NAME=VALUE (ga, warmup_steps) or RULE.PARAM=VALUE. Repeatable."
-    ),
-    ga: int | None = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N)."),
-    warmup_steps: int | None = typer.Option(
-        None, "--warmup-steps", min=1, help="DINO alpha warmup, in steps."
-    ),
-    input_format: str | None = typer.Option(
-        None, "--input-format", help="Force the input format (see `lossdoctor metrics --help`)."
-    ),
+    params: list[str] = options.PARAMS,
+    ga: int | None = options.GA,
+    warmup_steps: int | None = options.WARMUP_STEPS,
+    input_format: str | None = options.INPUT_FORMAT,
     tag: str | None = typer.Option(
         None, "--tag", help="The metric of a TensorBoard export whose file name carries no tag."
     ),
@@ -83,15 +67,11 @@ def analyze(
         None, "--launch", min=1,
         help="Judge launch N of a log whose launches restart from the first step (default: the latest).",
     ),
-    rule_files: list[Path] = typer.Option(
-        [], "--rules", "-r", help="A rule file layered on the default pack. Repeatable."
-    ),
-    config_path: Path | None = typer.Option(
-        None, "--config", help="A lossdoctor.yaml or pyproject.toml (default: found upwards from here)."
-    ),
-    select: list[str] = typer.Option([], "--select", help="Run only these rules or branches. Repeatable."),
-    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rules or branches. Repeatable."),
-    severity: list[str] = typer.Option([], "--severity", help="RULE=red|warn|info. Repeatable."),
+    rule_files: list[Path] = options.RULE_FILES,
+    config_path: Path | None = options.CONFIG,
+    select: list[str] = options.SELECT,
+    ignore: list[str] = options.IGNORE,
+    severity: list[str] = options.SEVERITY,
     baseline: Path | None = typer.Option(
         None, "--baseline", help="Findings recorded in this file do not fail the gate."
     ),
@@ -104,7 +84,7 @@ def analyze(
     width: int | None = typer.Option(
         None, "--width", help="Terminal report width (default: the terminal's)."
     ),
-    debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    debug: bool = options.DEBUG,
     detail: bool = typer.Option(
         False, "--detail", help="Several runs (a sweep): each run's full report after the summary table."
     ),
@@ -113,14 +93,14 @@ def analyze(
     ),
 ) -> int:
     """Diagnose a training run: red flags, likely causes and what to do. Several runs: a summary table."""
-    options = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
-    from lossdoctor.remote import complete, staged
-    from lossdoctor.saved import partition
+    given = {name: value for name, value in locals().items() if name not in ("paths", "debug")}
+    from lossdoctor.readers.remote import complete, staged
+    from lossdoctor.runs.saved import partition
 
     with staged(paths) as staging:  # URLs copied to a private folder; errors and reports name the URLs
         complete(staging)
         saved, logs = partition(staging.paths)
-        return _analyze(logs, saved, staging.relabel, **options)
+        return _analyze(logs, saved, staging.relabel, **given)
 
 
 def _analyze(
@@ -139,7 +119,7 @@ def _analyze(
 
     runs = split_runs(paths) if paths else []
     if len(runs) > 1 or saved:  # the sweep mode: one row per run, worst first
-        from lossdoctor.cli.sweep import SweepOptions, refuse_baseline_writing, run_sweep
+        from lossdoctor.cli.analyze_sweep import SweepOptions, refuse_baseline_writing, run_sweep
         from lossdoctor.errors import UsageError
         from lossdoctor.readers import file_groups_reason
 
@@ -153,11 +133,14 @@ def _analyze(
 
         refuse_baseline_writing(write_baseline)
         return run_sweep(runs, SweepOptions(
-            formats, outputs, fail_on.value if fail_on else None, lang.value if lang else None, params, ga,
-            warmup_steps, input_format, tag, rule_files, config_path, select, ignore, severity, baseline,
-            width, detail, jobs, require, saved, relabel))
+            formats=formats, outputs=outputs, fail_on=fail_on.value if fail_on else None,
+            lang=lang.value if lang else None, params=params, ga=ga, warmup_steps=warmup_steps,
+            input_format=input_format, tag=tag, rule_files=rule_files, config_path=config_path,
+            select=select, ignore=ignore, severity=severity, baseline=baseline, width=width,
+            detail=detail, jobs=jobs, require=require, saved=saved, relabel=relabel,
+        ))
 
-    from lossdoctor.config import load_config
+    from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
 
     config = load_config(config_path, Path.cwd())
@@ -167,30 +150,32 @@ def _analyze(
     reading = reader.submit(read_paths, paths, input_format=input_format, aliases=config.aliases, tag=tag,
                            launch=launch)
     reader.shutdown(wait=False)
-    from lossdoctor import gate
+    from lossdoctor import engine
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.engine import analyze as judge
+    from lossdoctor.gate import policy
     from lossdoctor.reporters import REPORTERS
 
     targets = out.plan(formats, outputs, list(REPORTERS))
     out.check([*targets.values(), write_baseline], out.inputs(paths, rule_files, config.source))
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
     settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
-    demanded = gate.required_checks(ruleset, require or config.require,
+    demanded = policy.required_checks(ruleset, require or config.require,
                                     "command line" if require else (config.source or "command line"))
     baseline_file = baseline or config.baseline
-    known = gate.read_baseline(baseline_file) if baseline_file is not None else set()
+    known = policy.read_baseline(baseline_file) if baseline_file is not None else set()
     run = reading.result()
     language = (lang.value if lang else None) or locale_lang()
-    report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
+    report = engine.analyze(
+        run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language
+    )
     report = relabel(report)
     report.config_source = config.source
     if write_baseline is not None:
-        gate.write_baseline(report, write_baseline)
-    report.baselined = known & gate.identities(report)
+        out.write(write_baseline, policy.baseline_text(report), "baseline")  # whole or not at all
+    report.baselined = known & policy.identities(report)
     out.deliver(report, targets, width)
     if write_baseline is not None:
         return 0
-    gate.check_required(report, demanded)  # after the report is written: it says why the rule did not run
-    return gate.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")
+    policy.check_required(report, demanded)  # after the report is written: it says why the rule did not run
+    return policy.exit_code(report, (fail_on.value if fail_on else None) or config.fail_on or "red")

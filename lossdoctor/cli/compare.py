@@ -2,7 +2,7 @@
 
 Each run is read and judged as `analyze` judges it (its status, and the exit code covering all runs
 as in product.md's table), then every OTHER is compared with BASE on their shared steps
-(lossdoctor/compare.py). Options in, core calls, reporters out; heavy imports inside the command.
+(lossdoctor/runs/comparison.py). Options in, core calls, reporters out; heavy imports inside the command.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import typer
 
-from lossdoctor.cli import app
-from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli import options
+from lossdoctor.cli.app import app
+from lossdoctor.cli.options import FailOn, Lang
 
 
 @app.command()
@@ -28,24 +29,22 @@ def compare(
         None, "--fail-on", help="Exit 1 when a finding at or above this fired in any run: red, warn, never."
     ),
     lang: Lang | None = typer.Option(None, "--lang", help="Report language (en, zh)."),
-    input_format: str | None = typer.Option(None, "--input-format", help="Force the input format."),
-    rule_files: list[Path] = typer.Option(
-        [], "--rules", "-r", help="A rule file layered on the default pack."
-    ),
-    config_path: Path | None = typer.Option(None, "--config", help="A lossdoctor.yaml or pyproject.toml."),
+    input_format: str | None = options.INPUT_FORMAT,
+    rule_files: list[Path] = options.RULE_FILES,
+    config_path: Path | None = options.CONFIG,
     width: int | None = typer.Option(None, "--width", help="Terminal report width."),
-    debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    debug: bool = options.DEBUG,
 ) -> int:
     """Compare runs: is OTHER better, worse or within the noise of BASE, per metric and per branch."""
-    from lossdoctor import gate
+    from lossdoctor import engine
     from lossdoctor.cli import outputs as out
     from lossdoctor.cli.settings import judging_rules, locale_lang, merge
-    from lossdoctor.compare import compare_runs, ranges_of
-    from lossdoctor.config import load_config
-    from lossdoctor.engine import analyze as judge
+    from lossdoctor.gate import policy
+    from lossdoctor.gate.config import load_config
     from lossdoctor.readers import read_paths
-    from lossdoctor.reporters.compare import COMPARE_REPORTERS, CompareResult, RunStatus
-    from lossdoctor.sweep import row_of
+    from lossdoctor.reporters.comparison_report import COMPARE_REPORTERS, CompareResult, RunStatus
+    from lossdoctor.runs.comparison import compare_runs, ranges_of
+    from lossdoctor.runs.sweep import row_of
 
     config = load_config(config_path, Path.cwd())
     targets = out.plan(formats, outputs, list(COMPARE_REPORTERS))
@@ -58,10 +57,12 @@ def compare(
     statuses, runs, reports = [], [], []
     for path in [base, *others]:
         run = read_paths([path], input_format=input_format, aliases=config.aliases)
-        report = judge(run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language)
-        from lossdoctor.reporters.json import report_document
+        report = engine.analyze(
+            run, ruleset, run_params=settings.run, rule_params=settings.thresholds, lang=language
+        )
+        from lossdoctor.document import report_document
 
-        code = gate.exit_code(report, bar)
+        code = policy.exit_code(report, bar)
         statuses.append(RunStatus(str(path), row_of(str(path), report_document(report), code).status, code))
         runs.append(run)
         reports.append(report)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli.app import app
 from lossdoctor.errors import OK, UsageError
 
 
@@ -17,7 +17,7 @@ def init(
 ) -> int:
     """Write a commented lossdoctor.yaml: parameters, thresholds, rule files, select/ignore, fail_on."""
     from lossdoctor.cli.outputs import write
-    from lossdoctor.config import TEMPLATE
+    from lossdoctor.gate.config import TEMPLATE
 
     if path.exists() and not force:
         raise UsageError("exists already; pass --force to overwrite it", file=str(path))

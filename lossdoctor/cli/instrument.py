@@ -12,7 +12,7 @@ from enum import Enum
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli.app import app
 from lossdoctor.errors import OK, UsageError
 
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lossdoctor.cli import app
+from lossdoctor.cli.app import app
 from lossdoctor.errors import BAD_INPUT, FIRED, OK, RuleFileError, UsageError
 
 if TYPE_CHECKING:
-    from lossdoctor.engine.packs import RuleSet
-    from lossdoctor.engine.schema import CheckRule
+    from lossdoctor.engine.rulefiles.packs import RuleSet
+    from lossdoctor.engine.rulefiles.schema import CheckRule
 
 rules_app = typer.Typer(
     help="List, explain, check and unit-test rule files.", no_args_is_help=True, rich_markup_mode=None
@@ -31,7 +31,7 @@ OUT_OF_SCOPE = (
 
 
 def _load(rule_files: list[Path]) -> RuleSet:
-    from lossdoctor.engine.packs import load_rules
+    from lossdoctor.engine.rulefiles.packs import load_rules
 
     return load_rules(rule_files)
 
@@ -94,7 +94,7 @@ def show_rule(
     rule_files: list[Path] = RULES_OPTION,
 ) -> int:
     """Everything about one rule: condition, window, parameters, texts, guide section, example evidence."""
-    from lossdoctor.engine.ruledoc import show
+    from lossdoctor.engine.devtools.ruledoc import show
 
     ruleset = _load(rule_files)
     rule = ruleset.check(name)
@@ -108,8 +108,8 @@ def _example_evidence(rule: CheckRule, ruleset: RuleSet) -> dict[str, Any] | Non
     """The evidence of the rule's first firing case in the bundled tests, as a real example."""
     from importlib import resources
 
-    from lossdoctor.engine.ruletests import run_case
-    from lossdoctor.engine.yamlfile import load_yaml
+    from lossdoctor.engine.devtools.ruletests import run_case
+    from lossdoctor.engine.rulefiles.yamlfile import load_yaml
 
     text = resources.files("lossdoctor.rules").joinpath("tests/default.yaml").read_text(encoding="utf-8")
     for case in load_yaml(text, "rules/tests/default.yaml")["cases"]:
@@ -129,7 +129,7 @@ def _example_evidence(rule: CheckRule, ruleset: RuleSet) -> dict[str, Any] | Non
 @rules_app.command("check")
 def check_files(files: list[Path] = typer.Argument(..., help="Rule files to validate.")) -> int:
     """Validate rule files without running them; every problem with file, line, rule and field."""
-    from lossdoctor.engine.lint import window_problems
+    from lossdoctor.engine.rulefiles.lint import window_problems
 
     problems: list[str] = []
     for path in files:
@@ -154,7 +154,7 @@ def test_files(
     rule_files: list[Path] = RULES_OPTION,
 ) -> int:
     """Run rule unit tests: synthetic series in, expected findings out."""
-    from lossdoctor.engine.ruletests import load_test_file, run_case, unknown_rules
+    from lossdoctor.engine.devtools.ruletests import load_test_file, run_case, unknown_rules
 
     passed = failed = 0
     for path in files:

@@ -15,11 +15,8 @@ from typing import TYPE_CHECKING, Any
 from lossdoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from lossdoctor.config import ProjectConfig
-    from lossdoctor.engine.packs import RuleSet
-
-RUN_PARAMS = {"ga": int, "warmup_steps": int, "kl_weight": float, "num_classes": int}
-
+    from lossdoctor.engine.rulefiles.packs import RuleSet
+    from lossdoctor.gate.config import ProjectConfig
 
 @dataclass
 class Settings:
@@ -55,14 +52,14 @@ def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet, *, ga: int 
 def judging_rules(config: ProjectConfig, files: list[Path], select: list[str], ignore: list[str],
                   severity: list[str]) -> RuleSet:
     """The rule set runs are judged by: packs, then the team's choice of rules and severities."""
-    from lossdoctor import gate
-    from lossdoctor.engine.packs import load_rules
+    from lossdoctor.engine.rulefiles.packs import load_rules
+    from lossdoctor.gate import policy
 
     ruleset = load_rules([*config.rules, *files])
     source = "command line" if (select or ignore) else (config.source or "command line")
-    ruleset = gate.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
+    ruleset = policy.choose_rules(ruleset, select or config.select, ignore or config.ignore, source)
     levels = severity_overrides(config, severity)
-    return gate.override_severity(ruleset, levels, config.source or "--severity")
+    return policy.override_severity(ruleset, levels, config.source or "--severity")
 
 
 def locale_lang() -> str:
@@ -86,7 +83,7 @@ def checked_threshold(
         raise UsageError(
             f"rule {rule_name} has no parameter {param!r}; its parameters: {known}", file=source, field=where
         )
-    from lossdoctor.engine.schema import param_problem, param_value
+    from lossdoctor.engine.rulefiles.schema import param_problem, param_value
 
     if isinstance(value, str):
         value = typed(value, spec.type, where, source)
@@ -105,14 +102,7 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
         if not sep or not name or not raw:
             raise UsageError(f"--param {item!r}: expected NAME=VALUE or RULE.PARAM=VALUE", field="--param")
         if "." not in name:
-            if name not in RUN_PARAMS:
-                known = ", ".join(RUN_PARAMS)
-                raise UsageError(
-                    f"--param {name}: unknown run parameter; known: {known} "
-                    "(thresholds are RULE.PARAM=VALUE)",
-                    field="--param",
-                )
-            run[name] = _run_param(name, typed(raw, RUN_PARAMS[name].__name__, f"--param {item}", None), item)
+            run[name] = _run_param(name, raw, item)
             continue
         rule_name, _, param = name.rpartition(".")
         value = checked_threshold(ruleset, rule_name, param, raw, "--param", None)
@@ -120,11 +110,18 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
     return run, rules
 
 
-def _run_param(name: str, value: Any, item: str) -> Any:
-    """A run parameter from `--param`, held to the schema's range (ga >= 1, warmup_steps >= 0, ...)."""
-    from lossdoctor.engine.schema import RUN_PARAM_SPECS, param_problem
+def _run_param(name: str, raw: str, item: str) -> Any:
+    """A run parameter from `--param`, typed and held to the schema's range (ga >= 1, warmup_steps >= 0)."""
+    from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
 
+    if name not in RUN_PARAM_SPECS:
+        raise UsageError(
+            f"--param {name}: unknown run parameter; known: {', '.join(RUN_PARAM_SPECS)} "
+            "(thresholds are RULE.PARAM=VALUE)",
+            field="--param",
+        )
     kind, least = RUN_PARAM_SPECS[name]
+    value = typed(raw, kind, f"--param {item}", None)
     problem = param_problem(kind, value, least)
     if problem is not None:
         raise UsageError(f"--param {item}: {problem}", field="--param")

@@ -3,7 +3,7 @@
 Without `--follow` the log is judged once, as `analyze` judges it, and the findings are
 announced as events (exit code as `analyze`). With `--follow` the log is tailed and each
 red flag is announced as soon as the data shows it: a rich live view on a terminal,
-plain lines or JSON lines otherwise. The loop itself lives in `lossdoctor.watcher`; this
+plain lines or JSON lines otherwise. The loop itself lives in `lossdoctor.live.watcher`; this
 module turns options into a `Watcher`, runs it, and ends it cleanly (Ctrl-C included).
 """
 
@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from lossdoctor.cli import app
-from lossdoctor.cli.analyze import FailOn, Lang
+from lossdoctor.cli import options
+from lossdoctor.cli.app import app
+from lossdoctor.cli.options import FailOn, Lang
 from lossdoctor.cli.settings import locale_lang
 
 if TYPE_CHECKING:
-    from lossdoctor.hooks import AlertHook
-    from lossdoctor.watcher import Sink, Watcher
+    from lossdoctor.live.hooks import AlertHook
+    from lossdoctor.live.watcher import Sink, Watcher
 
 
 class ExitOn(str, Enum):
@@ -73,36 +74,30 @@ def watch(
         min=0.0,
         help="End the watch when nothing was appended for this many seconds (CI).",
     ),
-    input_format: str | None = typer.Option(None, "--input-format", help="Force the input format."),
+    input_format: str | None = options.INPUT_FORMAT,
     lang: Lang | None = typer.Option(None, "--lang", help="Language of titles and remedies (en, zh)."),
-    params: list[str] = typer.Option(
-        [], "--param", "-p", help="NAME=VALUE (ga, warmup_steps) or RULE.PARAM=VALUE. Repeatable."
-    ),
-    ga: int | None = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N)."),
-    warmup_steps: int | None = typer.Option(
-        None, "--warmup-steps", min=1, help="DINO alpha warmup, in steps."
-    ),
-    rule_files: list[Path] = typer.Option(
-        [], "--rules", "-r", help="A rule file layered on the default pack."
-    ),
-    config_path: Path | None = typer.Option(None, "--config", help="A lossdoctor.yaml or pyproject.toml."),
-    select: list[str] = typer.Option([], "--select", help="Run only these rules or branches. Repeatable."),
-    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rules or branches. Repeatable."),
-    severity: list[str] = typer.Option([], "--severity", help="RULE=red|warn|info. Repeatable."),
+    params: list[str] = options.PARAMS,
+    ga: int | None = options.GA,
+    warmup_steps: int | None = options.WARMUP_STEPS,
+    rule_files: list[Path] = options.RULE_FILES,
+    config_path: Path | None = options.CONFIG,
+    select: list[str] = options.SELECT,
+    ignore: list[str] = options.IGNORE,
+    severity: list[str] = options.SEVERITY,
     width: int | None = typer.Option(
         None, "--width", help="Width of the live view (default: the terminal's)."
     ),
-    debug: bool = typer.Option(False, "--debug", help="Print a traceback on internal errors."),
+    debug: bool = options.DEBUG,
 ) -> int:
     """Watch a training log: announce each red flag (pending, firing, resolved) as soon as it shows."""
     from lossdoctor.cli.settings import judging_rules, merge
-    from lossdoctor.config import load_config
-    from lossdoctor.watcher import Watcher, WatchOptions
+    from lossdoctor.gate.config import load_config
+    from lossdoctor.live.watcher import Watcher, WatchOptions
 
     config = load_config(config_path, Path.cwd())
     ruleset = judging_rules(config, rule_files, select, ignore, severity)
     settings = merge(config, params, ruleset, ga=ga, warmup_steps=warmup_steps)
-    options = WatchOptions(
+    watch_options = WatchOptions(
         follow=follow,
         interval=interval,
         exit_on=exit_on.value if exit_on else None,
@@ -116,21 +111,21 @@ def watch(
     )
     sink = _sink(output_format, width)
     hook = _hook(on_alert, on_alert_timeout, path)
-    watcher = Watcher(path, ruleset, options, sink, on_fire=hook)
+    watcher = Watcher(path, ruleset, watch_options, sink, on_fire=hook)
     if not follow:
         return _once(watcher, sink, hook)
     return _follow(watcher, sink, hook)
 
 
 def _sink(choice: WatchFormat, width: int | None) -> Sink:
-    from lossdoctor.reporters.watchlines import JsonlSink, PlainSink
+    from lossdoctor.reporters.watch_lines import JsonlSink, PlainSink
 
     if choice == WatchFormat.jsonl:
         return JsonlSink(sys.stdout)
     if choice == WatchFormat.live or (choice == WatchFormat.auto and sys.stdout.isatty()):
         from rich.console import Console
 
-        from lossdoctor.reporters.live import LiveSink
+        from lossdoctor.reporters.watch_panel import LiveSink
 
         return LiveSink(Console(width=width), width)
     return PlainSink(sys.stdout)
@@ -139,7 +134,7 @@ def _sink(choice: WatchFormat, width: int | None) -> Sink:
 def _hook(command: str | None, timeout: float, path: Path) -> AlertHook | None:
     if not command:
         return None
-    from lossdoctor.hooks import AlertHook
+    from lossdoctor.live.hooks import AlertHook
 
     return AlertHook(command, timeout, str(path))
 
@@ -192,4 +187,4 @@ def _close(watcher: Watcher, sink: Sink, hook: AlertHook | None, ended: str) -> 
             sink.emit(failure)
     close = getattr(sink, "close", None)
     if close is not None:
-        close(watcher, ended, watcher.exit_code())
+        close(watcher.view(), ended, watcher.exit_code())

@@ -1,7 +1,11 @@
 """The engine: a RunData and the rules in, a Report out. It never opens a log.
 
+Four rooms, each using only the ones before it: `lang` (the condition language, its functions,
+windows in steps) ← `rulefiles` (YAML, schema, packs, overrides, texts) ← `evaluation` (judging
+one run) ← `devtools` (rule docs, rule unit tests). This module is the front door: `analyze`.
+
 Importing the package imports nothing heavy: `lossdoctor rules list` loads the rule packs
-(`engine.packs`) without numpy's judging code or pandas; `analyze` imports what it judges with.
+(`engine.rulefiles.packs`) without numpy's judging code or pandas; `analyze` imports what it judges with.
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lossdoctor.engine.packs import RuleSet, load_default
+    from lossdoctor.engine.rulefiles.packs import RuleSet, load_default
     from lossdoctor.model import NotEvaluated, Report, RunData
 
 __all__ = ["RuleSet", "analyze", "load_default"]
 
 
 def __getattr__(name: str) -> Any:
-    """`RuleSet` and `load_default` from `engine.packs`, imported when first asked for."""
+    """`RuleSet` and `load_default` from `engine.rulefiles.packs`, imported when first asked for."""
     if name in ("RuleSet", "load_default"):
-        from lossdoctor.engine import packs
+        from lossdoctor.engine.rulefiles import packs
 
         return getattr(packs, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -51,15 +55,16 @@ def _analyze(
     rule_params: Mapping[str, Mapping[str, Any]] | None,
     lang: str,
 ) -> Report:
-    from lossdoctor.engine.diagnose import coverage, diagnose, guide_run
-    from lossdoctor.engine.evaluate import evaluate_checks
-    from lossdoctor.engine.messages import message
-    from lossdoctor.engine.overview import overview
-    from lossdoctor.engine.params import resolve
-    from lossdoctor.engine.verdicts import verdicts
+    from lossdoctor.engine.evaluation.diagnose import coverage, diagnose, guide_run
+    from lossdoctor.engine.evaluation.evaluate import evaluate_checks
+    from lossdoctor.engine.evaluation.overview import normal_ranges, overview
+    from lossdoctor.engine.evaluation.params import resolve
+    from lossdoctor.engine.evaluation.verdicts import verdicts
+    from lossdoctor.engine.rulefiles.messages import message
     from lossdoctor.model import SEVERITY_ORDER, Report
 
     params = resolve(run, run_params or {})
+    ranges = normal_ranges(ruleset.overview)  # the pack's normal ranges: the overview's and the verdicts'
     outcome = evaluate_checks(run, ruleset.checks, params, rule_params or {}, lang)
     findings = sorted(outcome.findings, key=lambda f: (-SEVERITY_ORDER[f.severity], f.first_step, f.rule))
     states = coverage(run, ruleset)
@@ -82,7 +87,7 @@ def _analyze(
         params=params,
         findings=findings,
         diagnoses=diagnose(findings, outcome.signals, ruleset, states, lang),
-        verdicts=verdicts(run, findings, outcome.signals, params, lang) if guide else [],
+        verdicts=verdicts(run, findings, outcome.signals, params, lang, ranges=ranges) if guide else [],
         not_evaluated=not_evaluated,
         evaluated=outcome.evaluated,
         coverage=states,
@@ -98,7 +103,7 @@ def _branch_rules_said_once(ruleset: RuleSet, items: list[NotEvaluated], lang: s
 
     Each would otherwise say which branch key it lacks, a dozen lines about a training the run is not.
     """
-    from lossdoctor.engine.messages import message
+    from lossdoctor.engine.rulefiles.messages import message
 
     branch_rules = {c.id for c in ruleset.checks if c.branch != "all"}
     reason = message("ne_not_guide_run", lang)

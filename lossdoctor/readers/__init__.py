@@ -1,7 +1,7 @@
 """Readers: one module per log format, found by content, stitched into one `RunData`.
 
-`READERS` is the registry (name → module satisfying `base.Reader`); the name is
-what `--input-format` and the report's `run.format` say. Detection reads only the
+`READERS` is the registry (registry.py: name → module satisfying `base.Reader`, and `detect`);
+the name is what `--input-format` and the report's `run.format` say. Detection reads only the
 first bytes of a file, never its name: a `scalars.json` renamed `run.log` is still
 JSON lines. Nothing here imports pandas at module level, so `lossdoctor --help`
 stays fast; the readers import it when they read.
@@ -18,102 +18,29 @@ from typing import TYPE_CHECKING
 from lossdoctor.errors import InputError, UsageError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import (
-    csv,
     discover,
     gzipped,
-    hf_trainer_state,
-    json,
-    jsonl,
     keras_tb,
-    keras_text,
     launches,
     mlflow,
-    mmcv_json,
-    mmcv_text,
-    mmengine_scalars,
-    mmengine_text,
-    tb_csv,
     tb_export,
-    tb_json,
     tfevents,
     unfinished,
 )
-from lossdoctor.readers.base import HEAD_BYTES, Reader, looks_binary, read_head
+from lossdoctor.readers.base import LAUNCH_STAMP
+from lossdoctor.readers.registry import FORMATS, READERS, TB_EXPORTS, detect, known_formats
+
+__all__ = [
+    "FORMATS", "READERS", "TB_EXPORTS", "detect", "expand_paths", "file_groups_reason", "known_formats",
+    "read_paths", "split_runs",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
     from lossdoctor.readers.base import FileRead
 
-# Detection order: the most specific sniffers first (MMEngine's JSON is also generic JSON lines).
-READERS: dict[str, Reader] = {
-    tfevents.NAME: tfevents,  # first: its sniff is a CRC check that no text file passes
-    hf_trainer_state.NAME: hf_trainer_state,  # one object with a `log_history` list
-    tb_json.NAME: tb_json,  # `[[wall, step, value], ...]`
-    tb_csv.NAME: tb_csv,  # the exact header `Wall time,Step,Value` (before the generic csv)
-    mmcv_json.NAME: mmcv_json,  # `mode` + `iter` lines: before jsonl, which takes any `iter`
-    mmengine_scalars.NAME: mmengine_scalars,
-    mmengine_text.NAME: mmengine_text,  # `YYYY/MM/DD` stamps
-    mmcv_text.NAME: mmcv_text,  # `YYYY-MM-DD ...,mmm` stamps
-    keras_text.NAME: keras_text,  # `Epoch 1/10` then `- loss: ...`: Keras' console output
-    json.NAME: json,  # one document: before jsonl, whose sniff also takes a one-line dict of lists
-    csv.NAME: csv,
-    jsonl.NAME: jsonl,
-    mlflow.NAME: mlflow,  # a folder, never sniffed: found by its layout (`_detect`)
-}
-# Formats holding one tag per file: a folder (or several files) of them is joined into runs by tb_export.
-TB_EXPORTS: dict[str, tb_export.PointsReader] = {
-    tb_csv.NAME: tb_csv.read_points,
-    tb_json.NAME: tb_json.read_points,
-}
-FORMATS: tuple[str, ...] = tuple(READERS)
-# The most `detect` reads when the first record does not fit in HEAD_BYTES (same as one JSON line's bound).
-FIRST_RECORD_BYTES = jsonl.MAX_RECORD_BYTES
-_LAUNCH_NAME = re.compile(r"\d{8}_\d{6}")
 MAX_SKIP_NOTES = 10
-_MMCV_LAUNCH = re.compile(r"\d{8}_\d{6}\.log(\.json)?")
-
-
-def known_formats() -> str:
-    """The format names, for error messages."""
-    return ", ".join(FORMATS)
-
-
-def detect(path: Path) -> str:
-    """The format of a file from its first bytes; InputError naming the file when none fits.
-
-    The first HEAD_BYTES usually hold several records. When the first record alone is
-    longer (a JSON line or CSV header of thousands of metrics), it is read whole, up to
-    FIRST_RECORD_BYTES, and sniffed alone; past that the error says to pass --input-format.
-    """
-    head = _head(path, HEAD_BYTES)
-    if not head.strip():
-        raise InputError("empty file", file=str(path))
-    name = _sniff(head)
-    if name is None and len(head) >= HEAD_BYTES and b"\n" not in head.rstrip(b"\r\n"):
-        longer = _head(path, FIRST_RECORD_BYTES)
-        end = longer.find(b"\n")
-        if end < 0 and len(longer) >= FIRST_RECORD_BYTES:
-            raise InputError(f"the first line is longer than {FIRST_RECORD_BYTES} bytes: cannot tell the "
-                             f"format; pass --input-format (known formats: {known_formats()})",
-                             file=str(path))
-        name = _sniff(longer if end < 0 else longer[: end + 1])
-    if name is not None:
-        return name
-    if looks_binary(head):
-        raise InputError(f"binary file, not a training log (known formats: {known_formats()})",
-                         file=str(path))
-    raise InputError(f"not a recognised training log (known formats: {known_formats()})", file=str(path))
-
-
-def _head(path: Path, size: int) -> bytes:
-    """The first `size` bytes, inflated when the file is gzipped (gzip is transparent)."""
-    head = read_head(path, size)
-    return gzipped.inflated_head(path, size) if head.startswith(gzipped.MAGIC) else head
-
-
-def _sniff(head: bytes) -> str | None:
-    """The first format whose sniffer takes `head`."""
-    return next((name for name, reader in READERS.items() if reader.sniff(head)), None)
+_MMCV_LAUNCH = re.compile(LAUNCH_STAMP.pattern + r"\.log(\.json)?")
 
 
 def read_paths(
@@ -166,7 +93,7 @@ def read_paths(
 
 def _keras_logdir(folder: Path, aliases: Mapping[str, str] | None) -> RunData:
     """A Keras TensorBoard logdir (train/, validation/): one run on the epoch axis."""
-    from lossdoctor.frame import build_run
+    from lossdoctor.readers.frame import build_run
 
     run = build_run([keras_tb.read_logdir(folder)], tfevents.NAME, aliases)
     run.files = [str(f) for files in keras_tb.split_files(folder).values() for f in files]
@@ -271,7 +198,7 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[ReadWarning]]:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
     folders = [path for path in paths if path.is_dir()]
-    runs = dict.fromkeys(str(path.parent if _launch_file(path) else path) for path in folders)
+    runs = dict.fromkeys(str(path.parent if discover.launch_file(path) else path) for path in folders)
     if len(runs) > 1:
         raise _sweep(list(runs))
     files: list[Path] = []
@@ -289,7 +216,7 @@ def _folder_files(folder: Path, notes: list[ReadWarning]) -> list[Path]:
     mmcv = discover.mmcv_launches(folder)
     if mmcv:
         return mmcv
-    if _launch_file(folder) is not None:
+    if discover.launch_file(folder) is not None:
         return _work_dir_files(folder)
     found = discover.discover(folder)
     if len(found.runs) > 1:
@@ -335,16 +262,16 @@ def _split_runs(paths: Sequence[Path]) -> list[list[Path]]:
             raise InputError("no such file or directory", file=str(path))
     runs: dict[str, list[Path]] = {}
     for folder in (path for path in paths if path.is_dir()):
-        if (mlflow.is_run(folder) or discover.mmcv_launches(folder) or _launch_file(folder) is not None
-                or keras_tb.is_logdir(folder)):
-            key = folder.parent if _LAUNCH_NAME.fullmatch(folder.name) else folder
+        if (mlflow.is_run(folder) or discover.mmcv_launches(folder)
+                or discover.launch_file(folder) is not None or keras_tb.is_logdir(folder)):
+            key = folder.parent if LAUNCH_STAMP.fullmatch(folder.name) else folder
             runs.setdefault(str(key), []).append(folder)
             continue
         for run in discover.discover(folder).runs:
             if run.kind == "Keras TensorBoard logdir":
                 runs.setdefault(str(run.path), [run.path])
                 continue
-            launch = run.kind == "MMEngine launch" and _LAUNCH_NAME.fullmatch(run.path.name) is not None
+            launch = run.kind == "MMEngine launch" and LAUNCH_STAMP.fullmatch(run.path.name) is not None
             runs.setdefault(str(run.path.parent if launch else run.path), []).extend(_run_paths(run))
     files = [path for path in paths if not path.is_dir()]
     groups = _file_groups(files)
@@ -400,7 +327,7 @@ def _file_groups(files: list[Path]) -> dict[tuple[str, str], list[Path]]:
 
 def _in_launch_folder(file: Path) -> bool:
     parent = file.parent.parent if file.parent.name == "vis_data" else file.parent
-    return _LAUNCH_NAME.fullmatch(parent.name) is not None
+    return LAUNCH_STAMP.fullmatch(parent.name) is not None
 
 
 def _run_folder(file: Path) -> Path:
@@ -408,40 +335,21 @@ def _run_folder(file: Path) -> Path:
     parent = file.parent
     if parent.name == "vis_data":
         parent = parent.parent
-    if _LAUNCH_NAME.fullmatch(parent.name):
+    if LAUNCH_STAMP.fullmatch(parent.name):
         return parent.parent
     return parent
 
 
-def _launch_file(folder: Path) -> Path | None:
-    """The file to read in one launch folder: `vis_data/scalars.json`, else its twin, else the event file
-    (when the tensorboard extra is installed), else the text log."""
-    for candidate in (folder / "vis_data" / "scalars.json", folder / "scalars.json"):
-        if candidate.is_file():
-            return candidate
-    twins = sorted(p for p in (folder / "vis_data").glob("*.json") if _LAUNCH_NAME.fullmatch(p.stem))
-    if twins:
-        return twins[-1]
-    events = tfevents.launch_order(list((folder / "vis_data").glob(tfevents.FILE_GLOB)))
-    if events and tfevents.available():  # float32 values: finer than the text log's 4 decimals
-        return events[-1]
-    own_log = folder / f"{folder.name}.log"
-    if own_log.is_file():
-        return own_log
-    logs = sorted(p for p in folder.glob("*.log") if _LAUNCH_NAME.fullmatch(p.stem))
-    return logs[-1] if logs else None
-
-
 def _work_dir_files(folder: Path) -> list[Path]:
     """A work dir's launch files in timestamp order (or the folder's own file when it is one launch)."""
-    own = _launch_file(folder)
+    own = discover.launch_file(folder)
     if own is not None:
         return [own]
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
-    launches = [p for p in subfolders if _launch_file(p) is not None]
+    launches = [p for p in subfolders if discover.launch_file(p) is not None]
     if launches:
-        return [file for file in (_launch_file(p) for p in launches) if file is not None]
-    work_dirs = [p for p in subfolders if any(_launch_file(q) for q in p.iterdir() if q.is_dir())]
+        return [file for file in (discover.launch_file(p) for p in launches) if file is not None]
+    work_dirs = [p for p in subfolders if any(discover.launch_file(q) for q in p.iterdir() if q.is_dir())]
     if len(work_dirs) > 1:
         raise _sweep([str(p) for p in work_dirs])
     if work_dirs:

@@ -1,4 +1,4 @@
-"""What every format reader hands to `lossdoctor.frame`, and the protocol it satisfies.
+"""What every format reader hands to `lossdoctor.readers.frame`, and the protocol it satisfies.
 
 A reader knows one file format and nothing else: it turns one file into rows of
 raw-named float columns plus the step of each row, in file order. Stitching
@@ -8,6 +8,7 @@ in `frame.py`, so every format gets them identically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,9 @@ from lossdoctor.model import ReadWarning
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+# An MMEngine launch: its folder, text log and JSON twin are named for its start time, YYYYMMDD_HHMMSS.
+LAUNCH_STAMP = re.compile(r"\d{8}_\d{6}")
 
 # How much of a file `detect` looks at: enough for a few JSON lines or a text log's first lines.
 HEAD_BYTES = 64 * 1024

@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossdoctor.errors import InputError
+from lossdoctor.readers import keras_tb, mlflow, tfevents
+from lossdoctor.readers.base import LAUNCH_STAMP
+from lossdoctor.readers.registry import TB_EXPORTS, detect
 
 MAX_ENTRIES = 20000
 MAX_DEPTH = 32
 MAX_PROBED = 500  # files whose first bytes are read to find their format
 NOT_ENTERED = frozenset({".git", ".trash", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv"})
 LOG_SUFFIXES = (".log", ".json", ".jsonl", ".csv", ".txt", ".gz")
-_LAUNCH = re.compile(r"\d{8}_\d{6}")
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
 _VERSION = re.compile(r"version_\d+")
 _EVENTS = re.compile(r"events\.out\.tfevents\.")
@@ -104,25 +106,37 @@ def _natural(path: Path) -> tuple[tuple[int, int | str], ...]:
 
 
 def launch_file(folder: Path) -> Path | None:
-    """The log of one MMEngine launch folder (the same choice `read_paths` makes), or None."""
-    from lossdoctor.readers import _launch_file
-
-    return _launch_file(folder)
+    """The file to read in one launch folder: `vis_data/scalars.json`, else its twin, else the event file
+    (when the tensorboard extra is installed), else the text log."""
+    for candidate in (folder / "vis_data" / "scalars.json", folder / "scalars.json"):
+        if candidate.is_file():
+            return candidate
+    twins = sorted(p for p in (folder / "vis_data").glob("*.json") if LAUNCH_STAMP.fullmatch(p.stem))
+    if twins:
+        return twins[-1]
+    events = tfevents.launch_order(list((folder / "vis_data").glob(tfevents.FILE_GLOB)))
+    if events and tfevents.available():  # float32 values: finer than the text log's 4 decimals
+        return events[-1]
+    own_log = folder / f"{folder.name}.log"
+    if own_log.is_file():
+        return own_log
+    logs = sorted(p for p in folder.glob("*.log") if LAUNCH_STAMP.fullmatch(p.stem))
+    return logs[-1] if logs else None
 
 
 def _mmengine(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
     """A launch folder, or a work dir holding launch folders: one run, its launches stitched or split."""
-    is_launch = _LAUNCH.fullmatch(folder.name) is not None or (folder / "vis_data").is_dir()
+    is_launch = LAUNCH_STAMP.fullmatch(folder.name) is not None or (folder / "vis_data").is_dir()
     if is_launch and launch_file(folder) is not None:
         found.runs.append(Found(folder, "MMEngine launch", (folder,)))
         return True
-    launches = [d for d in dirs if _LAUNCH.fullmatch(d.name) and launch_file(d) is not None]
+    launches = [d for d in dirs if LAUNCH_STAMP.fullmatch(d.name) and launch_file(d) is not None]
     if not launches:
         return False
     plural = "es" if len(launches) > 1 else ""
     found.runs.append(Found(folder, f"MMEngine work dir ({len(launches)} launch{plural})", (folder,)))
     for d in dirs:
-        if _LAUNCH.fullmatch(d.name) and d not in launches:
+        if LAUNCH_STAMP.fullmatch(d.name) and d not in launches:
             found.skipped.append(Skipped(d, NO_LAUNCH_LOG))
     events = [f for f in files if _EVENTS.match(f.name)]
     if events:
@@ -134,16 +148,16 @@ def _mmengine(folder: Path, dirs: list[Path], files: list[Path], found: Discover
 def mmcv_launches(folder: Path) -> list[Path]:
     """An MMCV 1.x work dir's launches, oldest first: `<ts>.log.json` files (else their `<ts>.log` text twins)
     right in the folder, as MMCV's loggers write them. Empty when the folder is not one."""
-    if _LAUNCH.fullmatch(folder.name):
+    if LAUNCH_STAMP.fullmatch(folder.name):
         return []  # an MMEngine launch folder holds `<ts>.log` too
     found: dict[str, Path] = {}
     for file in sorted(folder.glob("*.log.json")):
-        if _LAUNCH.fullmatch(file.name[: -len(".log.json")]):
+        if LAUNCH_STAMP.fullmatch(file.name[: -len(".log.json")]):
             found[file.name[: -len(".log.json")]] = file
     if not found:
         return []
     for file in sorted(folder.glob("*.log")):
-        if _LAUNCH.fullmatch(file.stem) and file.stem not in found:
+        if LAUNCH_STAMP.fullmatch(file.stem) and file.stem not in found:
             found[file.stem] = file
     return [found[stamp] for stamp in sorted(found)]
 
@@ -156,15 +170,13 @@ def _mmcv(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -
     plural = "es" if len(launches) > 1 else ""
     found.runs.append(Found(folder, f"MMCV work dir ({len(launches)} launch{plural})", tuple(launches)))
     for file in files:
-        if file not in launches and file.name.endswith(LOG_SUFFIXES) and _LAUNCH.search(file.name):
+        if file not in launches and file.name.endswith(LOG_SUFFIXES) and LAUNCH_STAMP.search(file.name):
             what = "text twin of its .log.json" if file.name.endswith(".log") else "not a launch log"
             found.skipped.append(Skipped(file, what))
     return True
 
 
 def _mlflow(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
-    from lossdoctor.readers import mlflow
-
     if not mlflow.is_run(folder):
         return False
     name = mlflow.run_name(folder)
@@ -207,8 +219,6 @@ def _holds_runs(folder: Path) -> bool:
 
 def _keras_logdir(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> bool:
     """Keras' TensorBoard logdir: `train/` and `validation/` event files are one run on the epoch axis."""
-    from lossdoctor.readers import keras_tb
-
     if not keras_tb.is_logdir(folder):
         return False
     inputs = tuple(f for split in keras_tb.split_files(folder).values() for f in split)
@@ -237,8 +247,6 @@ def _lightning_csv(folder: Path, dirs: list[Path], files: list[Path], found: Dis
 
 def _tensorboard_and_files(folder: Path, dirs: list[Path], files: list[Path], found: Discovery) -> None:
     """Event files make the folder a run; TensorBoard exports make it one run; other logs one run each."""
-    from lossdoctor.readers import TB_EXPORTS, detect
-
     events = [f for f in files if _EVENTS.match(f.name)]
     if events:
         sibling_train = folder.parent / "train"
@@ -246,8 +254,6 @@ def _tensorboard_and_files(folder: Path, dirs: list[Path], files: list[Path], fo
                 _EVENTS.match(p.name) for p in sibling_train.iterdir()):
             found.skipped.append(Skipped(folder, "validation run beside train/ (Keras): not training steps"))
         else:
-            from lossdoctor.readers import tfevents
-
             found.runs.append(Found(folder, "TensorBoard run", tuple(tfevents.launch_order(events))))
     exports: list[Path] = []
     for file in files:

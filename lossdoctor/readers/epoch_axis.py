@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from lossdoctor.model import ReadWarning
 
 if TYPE_CHECKING:
-    from lossdoctor.readers.csv import Table
+    from lossdoctor.readers.wide_csv import Table
 
 EPOCH_COLUMNS = ("epoch", "Epoch")
 INDEX_COLUMNS = ("", "Unnamed: 0")

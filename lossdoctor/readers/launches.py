@@ -25,10 +25,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lossdoctor import aliases as alias_table
 from lossdoctor.errors import UsageError
 from lossdoctor.model import ReadWarning
-from lossdoctor.readers.base import FileRead, Lines, read_head
+from lossdoctor.readers import aliases as alias_table
+from lossdoctor.readers.base import LAUNCH_STAMP, FileRead, Lines, read_head
 
 if TYPE_CHECKING:
     from lossdoctor.model import RunData
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 # The resume line of the text log (MMEngine `Runner.resume`, MMCV `BaseRunner.resume`), before training.
 RESUMED = re.compile(rb"- (?:INFO|WARNING) - resumed epoch:? \d+, iter:? \d+")
 RESUME_HEAD_BYTES = 8 * 1024 * 1024
-_TEXT_LOG = re.compile(r"\d{8}_\d{6}\.log")
+_TEXT_LOG = re.compile(LAUNCH_STAMP.pattern + r"\.log")
 # Metrics that alone make no launch: Lightning writes `hp_metric` (a placeholder) into a second event file of
 # the same version folder when `trainer.test` runs.
 PLACEHOLDERS = frozenset({"hp_metric"})
@@ -198,7 +198,7 @@ def build_chosen(
     launch: int | None,
 ) -> RunData:
     """The run to judge, built from its launches, with a warning naming each launch left out."""
-    from lossdoctor.frame import build_run
+    from lossdoctor.readers.frame import build_run
 
     runs = split_runs(reads)
     chosen = pick(runs, launch)

@@ -16,7 +16,7 @@ from typing import Any
 from lossdoctor.errors import InputError
 from lossdoctor.readers.base import FileRead, Lines, set_aside_note
 from lossdoctor.readers.jsonl import records_to_columns
-from lossdoctor.readers.mmengine_text import _decimals
+from lossdoctor.readers.mmengine_text import printed_decimals
 
 NAME = "mmcv-text"
 _STAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}"
@@ -94,7 +94,7 @@ def pairs(rest: str, decimals: dict[str, int | None]) -> dict[str, Any]:
         except ValueError:
             continue
         found[key] = value
-        shown = _decimals(text)
+        shown = printed_decimals(text)
         if shown is None:
             decimals.setdefault(key, None)
         else:

@@ -9,21 +9,19 @@ the launch's text log; the log's values are never read when the JSON is there.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import mmengine_text
-from lossdoctor.readers.base import FileRead, set_aside_note
+from lossdoctor.readers.base import LAUNCH_STAMP, FileRead, set_aside_note
 from lossdoctor.readers.jsonl import first_objects, read_columns, to_file_read
-from lossdoctor.trainconfig import read_config
+from lossdoctor.readers.trainconfig import read_config
 
 NAME = "mmengine-scalars"
 # Keys MMEngine's LogProcessor writes on every train line, beside `step`.
 MMENGINE_KEYS = ("iter", "epoch", "lr", "base_lr", "data_time", "time", "memory", "grad_norm")
-_TIMESTAMP = re.compile(r"\d{8}_\d{6}")
 NO_TRAIN_LINES = 'no training lines: expected MMEngine scalars.json lines with a "step" key'
 
 
@@ -81,7 +79,7 @@ def own_logs(path: Path) -> list[Path]:
     if path.parent.name == "vis_data":
         launch = path.parent.parent
         candidates.append(launch / f"{launch.name}.log")
-    if _TIMESTAMP.fullmatch(path.stem):
+    if LAUNCH_STAMP.fullmatch(path.stem):
         candidates.append(path.parent / f"{path.stem}.log")
         if path.parent.name == "vis_data":
             candidates.append(path.parent.parent / f"{path.stem}.log")

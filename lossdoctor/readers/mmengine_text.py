@@ -18,7 +18,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers.base import FileRead, Lines, set_aside_note
 from lossdoctor.readers.jsonl import records_to_columns
-from lossdoctor.trainconfig import parse_config_text
+from lossdoctor.readers.trainconfig import parse_config_text
 
 NAME = "mmengine-text"
 _STAMP = r"(?:\d{4}/)?\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:,\d+)?"
@@ -158,7 +158,7 @@ def _pairs(rest: str, decimals: dict[str, int | None]) -> dict[str, Any]:
         except ValueError:
             continue  # `eta: 1 day, 2:03:04` and other non-numbers
         found[key] = value
-        shown = _decimals(text)
+        shown = printed_decimals(text)
         if shown is not None:
             previous = decimals.get(key)
             decimals[key] = shown if previous is None else min(previous, shown)
@@ -167,7 +167,7 @@ def _pairs(rest: str, decimals: dict[str, int | None]) -> dict[str, Any]:
     return found
 
 
-def _decimals(text: str) -> int | None:
+def printed_decimals(text: str) -> int | None:
     """Decimals of a fixed-point number (`0.0001` → 4); None for e-notation, nan and inf."""
     lowered = text.lower()
     if "e" in lowered or "n" in lowered:  # 1.0000e-04, nan, inf

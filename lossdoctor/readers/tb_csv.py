@@ -12,7 +12,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.model import ReadWarning
 from lossdoctor.readers import tb_export
 from lossdoctor.readers.base import FileRead, Lines, set_aside_note
-from lossdoctor.readers.csv import header_of, read_table
+from lossdoctor.readers.wide_csv import header_of, read_table
 
 NAME = "tb-csv"
 HEADER = ("Wall time", "Step", "Value")

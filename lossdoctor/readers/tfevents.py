@@ -494,7 +494,7 @@ def _echoes(column: np.ndarray, steps: np.ndarray, np: Any) -> bool:
 def _attach_config(path: Path, read_: FileRead, text: str | None) -> None:
     """The config: `config.py` beside the file, else the one MMEngine wrote into it, else the text log's."""
     from lossdoctor.readers.mmengine_scalars import find_config
-    from lossdoctor.trainconfig import parse_config_text
+    from lossdoctor.readers.trainconfig import parse_config_text
 
     if text is not None and not (path.parent / "config.py").is_file():
         record = f"{path} ({CONFIG_TAG} record)"

@@ -18,9 +18,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 
+from lossdoctor.document import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.model import Diagnosis, Finding, Report
 from lossdoctor.reporters.charts import Chart, build_charts, chart_data, charted_metrics, legend, svg
-from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.markdown import (
     case_name,

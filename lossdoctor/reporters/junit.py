@@ -29,8 +29,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from lossdoctor.document import step_extent
 from lossdoctor.model import SEVERITY_ORDER, Finding, Report
-from lossdoctor.reporters.json import step_extent
 from lossdoctor.reporters.labels import label, severity_word, verdict_word
 from lossdoctor.reporters.markdown import case_name, evidence_text, steps_text, summary_sentence
 from lossdoctor.reporters.terminal import format_number

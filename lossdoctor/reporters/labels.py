@@ -82,7 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ci_col_evidence": "key evidence",
         "ci_col_branch": "branch",
         "ci_col_verdict": "verdict",
-        # HTML report, sweep table, compare (reporters/html.py, sweep.py, compare.py)
+        # HTML report, sweep table, compare (reporters/html.py, sweep_report.py, comparison_report.py)
         "html_charts": "Charts",
         "html_charts_other": "Other metrics the rules read",
         "html_see": "shown on",
@@ -203,7 +203,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ci_col_evidence": "关键证据",
         "ci_col_branch": "分支",
         "ci_col_verdict": "判定",
-        # HTML report, sweep table, compare (reporters/html.py, sweep.py, compare.py)
+        # HTML report, sweep table, compare (reporters/html.py, sweep_report.py, comparison_report.py)
         "html_charts": "曲线图",
         "html_charts_other": "规则读取的其他指标",
         "html_see": "见曲线",

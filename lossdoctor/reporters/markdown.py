@@ -23,8 +23,8 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
+from lossdoctor.document import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.model import SEVERITY_ORDER, Finding, Report
-from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import clean, safe_output
 from lossdoctor.reporters.terminal import format_number

@@ -22,8 +22,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from lossdoctor.document import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.model import SEVERITY_ORDER, Diagnosis, Finding, MetricSummary, Report
-from lossdoctor.reporters.json import log_interval, not_evaluated_groups, step_extent
 from lossdoctor.reporters.labels import coverage_word, every_interval, label, severity_word, verdict_word
 from lossdoctor.reporters.outside import as_text, clean, safe_output
 
@@ -47,10 +47,10 @@ def render(report: Report, *, width: int | None = None, color: bool | None = Non
     file = StringIO()
     # markup and emoji off: a string cell from a log (`[/oops]`, `:warning:`) is printed as it is
     if color is None:
-        console = Console(file=file, width=width or _terminal_width(), force_terminal=sys.stdout.isatty(),
+        console = Console(file=file, width=width or terminal_width(), force_terminal=sys.stdout.isatty(),
                           markup=False, emoji=False)
     else:
-        console = Console(file=file, width=width or _terminal_width(), force_terminal=color,
+        console = Console(file=file, width=width or terminal_width(), force_terminal=color,
                           color_system="standard" if color else None, markup=False, emoji=False)
     print_report(report, console)
     if console.color_system is None:  # rich pads table cells; the padding is invisible noise in a file
@@ -58,7 +58,7 @@ def render(report: Report, *, width: int | None = None, color: bool | None = Non
     return safe_output(file.getvalue(), styled=True)
 
 
-def _terminal_width() -> int:
+def terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 

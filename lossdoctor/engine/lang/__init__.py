@@ -1,0 +1,1 @@
+"""The rule language: whitelisted condition expressions, the functions they may call, windows in steps."""
