@@ -76,7 +76,7 @@ def long_windows(folders: list[str], seeds: int) -> None:
     import make_samples
     import rule_robustness
 
-    from lossdoctor.engine import analyze as judge
+    from lossdoctor import engine
     from lossdoctor.engine import load_default
     from lossdoctor.readers import read_paths
 
@@ -92,7 +92,7 @@ def long_windows(folders: list[str], seeds: int) -> None:
     for value in (1.0, 1.25, 1.5, 2.0):
         override = {"loss-plateau": {"long_window": value}}
         found = sum(
-            any(f.rule == "loss-plateau" for f in judge(run, rules, rule_params=override).findings)
+            any(f.rule == "loss-plateau" for f in engine.analyze(run, rules, rule_params=override).findings)
             for run in planted
         )
         verdicts: Counter[str] = Counter()

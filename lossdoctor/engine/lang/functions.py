@@ -272,7 +272,7 @@ def initial(values: Any) -> float:
     """
     import numpy as np
 
-    from lossdoctor.engine import windows
+    from lossdoctor.engine.lang import windows
 
     arr = np.atleast_1d(np.asarray(values, dtype=float))
     finite = arr[np.isfinite(arr)][: windows.MIN_POINTS]
