@@ -112,7 +112,8 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
 
 def _run_param(name: str, raw: str, item: str) -> Any:
     """A run parameter from `--param`, typed and held to the schema's range (ga >= 1, warmup_steps >= 0)."""
-    from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
+    from lossdoctor.engine.lang.functions import RUN_PARAM_SPECS
+    from lossdoctor.engine.rulefiles.schema import param_problem
 
     if name not in RUN_PARAM_SPECS:
         raise UsageError(

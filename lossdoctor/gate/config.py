@@ -172,7 +172,8 @@ def _params(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"expected {KEYS['params']}", file=where, field="params")
     out: dict[str, Any] = {}
-    from lossdoctor.engine.rulefiles.schema import RUN_PARAM_SPECS, param_problem
+    from lossdoctor.engine.lang.functions import RUN_PARAM_SPECS
+    from lossdoctor.engine.rulefiles.schema import param_problem
 
     for name, value in raw.items():
         if name not in RUN_PARAM_SPECS:

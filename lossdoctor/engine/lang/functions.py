@@ -20,7 +20,11 @@ if TYPE_CHECKING:  # numpy is imported to judge, not to check a rule file
     import numpy as np
 
 RUN_NAMES = frozenset({"step", "run_steps", "interval", "first_step", "last_step", "span", "epoch_steps"})
-RUN_PARAMS = frozenset({"ga", "warmup_steps", "kl_weight", "num_classes"})
+# The run parameters a rule may need, their type and least value: the one table the rule checker, the
+# project config and `--param` all read.
+RUN_PARAM_SPECS = {"ga": ("int", 1.0), "warmup_steps": ("int", 0.0), "kl_weight": ("float", 0.0),
+                   "num_classes": ("int", 2.0)}
+RUN_PARAMS = frozenset(RUN_PARAM_SPECS)
 
 ARRAY, SCALAR, ANY = "array", "scalar", "any"
 CONDITION, EVIDENCE = "condition", "evidence"

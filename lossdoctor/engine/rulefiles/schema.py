@@ -31,9 +31,6 @@ LANGS = ("en", "zh")
 TEXT_FIELDS = ("title", "cause", "remedy")
 PARAM_TYPES = {"float": (int, float), "int": (int,), "bool": (bool,)}
 MAX_PARAM = 1e12
-# The run parameters a rule may need, their type and least value (the project config checks them here).
-RUN_PARAM_SPECS = {"ga": ("int", 1.0), "warmup_steps": ("int", 0.0), "kl_weight": ("float", 0.0),
-                   "num_classes": ("int", 2.0)}
 CHECK_FIELDS = {
     "id",
     "severity",
