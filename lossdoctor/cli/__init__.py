@@ -9,7 +9,6 @@ import pandas: `lossdoctor --help` must answer at once.
 from __future__ import annotations
 
 import os
-import platform
 import shlex
 import sys
 import traceback
@@ -81,9 +80,16 @@ def _bug_report(args: Sequence[str]) -> None:
         f"  this prints: {clean(rerun_with_debug(args))}\n"
         "  plus the log file if you can share it.\n"
         f"  command: lossdoctor {clean(shlex.join(args))}\n"
-        f"  version: lossdoctor {__version__}, Python {platform.python_version()}, {platform.platform()}",
+        f"  version: lossdoctor {__version__}, Python {_platform()}",
         err=True,
     )
+
+
+def _platform() -> str:
+    """Python's version and the OS: only a bug report needs them, so `platform` is imported here."""
+    import platform
+
+    return f"{platform.python_version()}, {platform.platform()}"
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ begin with `::`.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import TYPE_CHECKING
 
@@ -47,6 +46,8 @@ def html_text(value: object) -> str:
     """A value escaped once for HTML text or a quoted attribute: `<img onerror=…>` stays text, control
     characters show as escapes, and a newline is `&#10;` (the same blank to a browser, but no line of the
     page's source begins with what a value holds)."""
+    import html  # only pages escape for HTML; a terminal run need not import it
+
     shown = _CONTROL_BUT_NEWLINE.sub(_escaped, str(value))
     return html.escape(shown, quote=True).replace("\n", "&#10;")
 
