@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pandas is heavy: `lossdoctor --help` must not pay for it
     import numpy as np
@@ -18,14 +18,6 @@ if TYPE_CHECKING:  # pandas is heavy: `lossdoctor --help` must not pay for it
 
 Severity = Literal["red", "warn", "info"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warn": 1, "red": 2}
-
-
-def is_number(value: object) -> TypeGuard[int | float]:
-    """A number a parameter or a logged value can be: an int or a float, never a bool (an int to Python).
-
-    One test for every place that takes a number from a config, a rule file or a log line.
-    """
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def as_severity(value: str) -> Severity:

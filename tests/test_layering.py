@@ -17,9 +17,9 @@ import pytest
 SOURCE = Path(__file__).resolve().parents[1] / "lossdoctor"
 
 # The shared base every room may use: the values (model, document), the errors and exit codes, the
-# one AST lock. It uses nothing else.
+# one AST lock, the one test of "a number, not a bool" (numeric). It uses nothing else.
 BASE = frozenset({"lossdoctor", "lossdoctor.errors", "lossdoctor.model", "lossdoctor.pyast",
-                  "lossdoctor.document"})  # fmt: skip
+                  "lossdoctor.document", "lossdoctor.numeric"})  # fmt: skip
 # the engine's own rooms, one way: lang <- rulefiles <- evaluation <- engine (its front door, `analyze`)
 ENGINE = ("engine", "engine.lang", "engine.rulefiles", "engine.evaluation")
 # room -> the rooms it may import besides the base and itself (README "Layout").

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from lossdoctor.model import is_number
+from lossdoctor.numeric import is_number
 from lossdoctor.readers import jsonl, mmcv_json, mmcv_text, mmengine_text
 from lossdoctor.readers import wide_csv as csv_reader
 from lossdoctor.readers.nonfinite import Spellings

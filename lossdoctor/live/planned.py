@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossdoctor.engine.evaluation.params import dig
-from lossdoctor.model import Param, is_number
+from lossdoctor.model import Param
+from lossdoctor.numeric import is_number
 
 ITER_KEYS = (("train_cfg", "max_iters"), ("runner", "max_iters"), ("total_iters",), ("max_iters",))
 EPOCH_KEYS = (("train_cfg", "max_epochs"), ("runner", "max_epochs"), ("total_epochs",), ("max_epochs",))

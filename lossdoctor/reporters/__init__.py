@@ -10,10 +10,12 @@ is only touched at render time, through its own methods.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lossdoctor.errors import UsageError
-from lossdoctor.model import Report
+
+if TYPE_CHECKING:  # the report's dataclasses are imported by whoever makes a report, not to list rules
+    from lossdoctor.model import Report
 
 
 class Renderer(Protocol):

@@ -25,7 +25,8 @@ from lossdoctor.engine.evaluation.skip import Skip
 from lossdoctor.engine.lang import functions, windows
 from lossdoctor.engine.rulefiles.messages import message
 from lossdoctor.engine.rulefiles.schema import CheckRule, Text
-from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity, is_number
+from lossdoctor.model import Evaluated, Finding, NotEvaluated, Param, Pending, RunData, as_severity
+from lossdoctor.numeric import is_number
 
 TAG_BRANCH = (("flow", "flow"), ("dino", "dino"), ("mu_head", "kl"), ("logvar_head", "kl"))
 PARAM_FLAGS = {"ga": "--ga N", "warmup_steps": "--warmup-steps N"}

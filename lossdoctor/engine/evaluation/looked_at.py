@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossdoctor.engine.rulefiles.schema import CheckRule
-from lossdoctor.model import Threshold, is_number
+from lossdoctor.model import Threshold
+from lossdoctor.numeric import is_number
 
 _OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 

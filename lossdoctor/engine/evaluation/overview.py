@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from lossdoctor.engine.lang import windows
-from lossdoctor.model import MetricSummary, RunData, is_number
+from lossdoctor.model import MetricSummary, RunData
+from lossdoctor.numeric import is_number
 
 
 def overview(run: RunData, entries: list[dict[str, Any]]) -> list[MetricSummary]:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.model import Param, ReadWarning, RunData, is_number
+from lossdoctor.model import Param, ReadWarning, RunData
+from lossdoctor.numeric import is_number
 
 ALPHA_SERIES = ("dino_alpha", "alpha")
 WARMUP_KEY = re.compile(r"(dino.*warm|alpha.*warm|warm.*(dino|alpha))", re.IGNORECASE)

@@ -23,7 +23,7 @@ from lossdoctor.engine.lang.functions import (
 )
 from lossdoctor.engine.rulefiles.yamlfile import LineDict
 from lossdoctor.errors import RuleFileError
-from lossdoctor.model import is_number
+from lossdoctor.numeric import is_number
 
 SEVERITIES = ("red", "warn", "info")
 BRANCHES = ("flow", "dino", "kl", "all", "per-tag")
