@@ -136,7 +136,10 @@ def main() -> int:
           f"({c1 / t1:.2f} cores busy)")
     print(f"  process pool ({cores} workers):     {tp:7.2f} s   peak RSS {mp:6.0f} MB   CPU {cp:6.1f} s "
           f"({cp / tp:.2f} cores busy; RSS of the largest single process)")
-    speedup = statistics.median(a[0] / b[0] for a, b in zip(one, pool, strict=True))
+    pairs = [a[0] / b[0] for a, b in zip(one, pool, strict=True)]
+    print("  rounds (one process / pool): "
+          + ", ".join(f"{a[0]:.1f}/{b[0]:.1f} s" for a, b in zip(one, pool, strict=True)))
+    speedup = statistics.median(pairs)
     verdict = "ok" if speedup >= 1.7 else "FAIL"
     print(f"  speed-up: {speedup:.2f}x median of the pairs (target >= 1.7: {verdict}); identical JSON: yes "
           f"({size:.1f} MB)")
