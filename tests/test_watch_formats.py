@@ -154,6 +154,35 @@ def test_a_real_log_replayed_fires_nothing_analyze_does_not_report(tmp_path: Pat
         assert any(f.rule == rule and f.first_step <= first <= f.last_step for f in found), (rule, first)
 
 
+BYOL_V13 = ROOT / "tests" / "data" / "real" / "lightning_byol_deepmind_research" / "lightning_logs"
+BYOL_V13 = BYOL_V13 / "version_13"
+
+
+def test_a_spike_fires_live_on_a_real_log_whose_planned_length_is_unknown(tmp_path: Path) -> None:
+    """A real Lightning run (no config, so no planned length) with two loss spikes `analyze` reports.
+
+    The spike's history is capped at half the run, so a live watch used to hold every spike pending
+    until the end, and flipped between the two episodes on every poll. A spike that stands however
+    long the run grows fires when it happens; the plateau (20 % of the run) still waits.
+    """
+    log = tmp_path / "metrics.csv"
+    out = io.StringIO()
+    lines = (BYOL_V13 / "metrics.csv").read_text().splitlines(keepends=True)
+    watcher = Watcher(log, load_rules([]), WatchOptions(follow=True), PlainSink(out))
+    log.write_text("")
+    events = []
+    for i in range(0, len(lines), 50):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write("".join(lines[i : i + 50]))
+        events += [(e.event, e.rule, e.first_step) for e in watcher.poll() if e.rule]
+    fired = [(rule, first) for event, rule, first in events if event == "firing"]
+    assert fired == [("loss-spike", 2189), ("loss-spike", 3719)]
+    assert [e for e in events if e[1] == "loss-spike" and e[0] == "pending"] == []
+    assert ("pending", "loss-plateau", 1479) in events  # a window of 20 % of a run of unknown length
+    found = analyze(read_paths([log]), load_rules([])).findings
+    assert {(f.rule, f.first_step) for f in found} >= set(fired)
+
+
 def plateau_lines(last: int, flat: tuple[int, int]) -> list[str]:
     """A loss falling 1 % per 50 steps, except flat over `flat` (scalars.json lines every 50 steps)."""
     lines, loss = [], 3.0

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from lossdoctor.engine.rulefiles.packs import RuleSet
     from lossdoctor.live.buffer import RowBuffer
-    from lossdoctor.model import Report, RunData
+    from lossdoctor.model import Finding, Report, RunData
     from lossdoctor.readers.base import FileRead
 
 RUN_SHARE = re.compile(r"\brun_steps\b")
@@ -44,6 +44,7 @@ HELD_REASON = (
     "held pending: its window is a share of the run's length, and the planned length is unknown "
     "(no max_iters or max_epochs in the training config); judged when the watch ends, as analyze would"
 )
+ENDLESS_STEPS = 1e9  # a planned length no run reaches: windows that are a share of the run never fit
 TREND_CALL = re.compile(r"\b(rising|decreasing|not_decreasing|bridge)\s*\(")
 RUN_LONG = re.compile(r"\b(run_steps|early_median|first_step)\b")
 CONFIRM_EVERY = 20.0  # a confirmation may take at most 1/20 of the wall time
@@ -296,7 +297,7 @@ class Watcher:
         self.updates += 1
         self.last_run = (run, exact_from)
         if hold and self.options.follow and planned is None:
-            self._hold_run_share(self.report, int(self.steps[-1]) if len(self.steps) else 0)
+            self._hold_run_share(self.report, run, int(self.steps[-1]) if len(self.steps) else 0)
         return self.book.update(self.report, self.steps, exact_from)
 
     def planned(self) -> Param | None:
@@ -310,27 +311,46 @@ class Watcher:
         per_epoch = next((n for n in learned if n), None)
         return planned_steps(config, source, per_epoch)
 
-    def _hold_run_share(self, report: Report, latest: int) -> None:
-        """Keep the findings of rules whose window is a share of the run pending: the run may grow.
+    def _hold_run_share(self, report: Report, run: RunData, latest: int) -> None:
+        """Keep pending the findings that a longer run could withdraw.
 
-        `analyze` of the finished log judges them with the whole run's length; a live judgement
-        with the run so far would raise what it later withdraws, so they wait for `release`.
+        `analyze` of the finished log judges a rule whose window is a share of the run with the whole
+        run's length. Each such finding is judged again as if the run were to go on for ever: one
+        that holds at both ends (a spike whose history is already longer than its cap needs) stands
+        however long the run grows and fires now; the others (a plateau over 20 % of a run of unknown
+        length) wait for `release`.
         """
         from lossdoctor.model import Pending
 
-        kept = []
-        for finding in report.findings:
-            rule = self.ruleset.check(finding.rule)
-            if rule is None or not _uses_run_length(rule):
-                kept.append(finding)
+        held = [f for f in report.findings if _uses_run_length(self.ruleset.check(f.rule))]
+        if not held:
+            return
+        endless = {(f.rule, f.tag, f.first_step) for f in self._judged_endless(run, {f.rule for f in held})}
+        for finding in held:
+            if (finding.rule, finding.tag, finding.first_step) in endless:
                 continue
             self.holding = True
-            window = rule_window(rule, self.options.rule_params.get(rule.id, {}), report) or 0.0
+            rule = self.ruleset.check(finding.rule)
+            window = rule_window(rule, self.options.rule_params.get(finding.rule, {}), report) or 0.0
+            report.findings.remove(finding)
             report.pending.append(
                 Pending(finding.rule, finding.tag, finding.severity, finding.first_step, latest, window,
                         reason=HELD_REASON)
             )
-        report.findings = kept
+
+    def _judged_endless(self, run: RunData, rules: set[str]) -> list[Finding]:
+        """The findings of `rules` on the run so far, judged as if its planned length were unbounded."""
+        import dataclasses
+
+        from lossdoctor.engine import analyze
+
+        only = dataclasses.replace(self.ruleset, checks=[c for c in self.ruleset.checks if c.id in rules],
+                                   diagnoses=[])
+        run_params = dict(self.options.run_params)
+        run_params["planned_steps"] = Param(ENDLESS_STEPS, "a run judged as if it went on for ever")
+        report = analyze(run, only, run_params=run_params,
+                         rule_params=self.options.rule_params, lang=self.options.lang)
+        return report.findings
 
     def release(self) -> list[Event]:
         """At the end of a watch: judge what was held with the run's final length, as `analyze` does."""
@@ -491,7 +511,9 @@ def _histories(tails: list[Tail], forced: str | None) -> list[_History] | None:
 
 
 def _uses_run_length(rule: Any) -> bool:
-    """A rule whose window grows with the run (`loss-plateau`'s 20 %)."""
+    """A rule whose window grows with the run (`loss-plateau`'s 20 %); False for an unknown rule."""
+    if rule is None:
+        return False
     sources = " ".join(getattr(e, "source", "") or "" for e in (rule.for_steps, rule.condition))
     return RUN_SHARE.search(sources) is not None
 
