@@ -104,3 +104,20 @@ def test_every_run_parameter_a_rule_may_name_is_taken_from_the_flag_and_the_conf
     config = load_config(None, tmp_path)
     assert sorted(run) == names and sorted(config.params) == names
     assert {type(v) for v in run.values()} | {type(v) for v in config.params.values()} <= {int, float}
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("0", True), ("-1", False)])
+def test_a_run_parameter_is_held_to_one_range_however_it_is_given(tmp_path: Path, value: str,
+                                                                   accepted: bool) -> None:
+    """`--warmup-steps 0` used to be refused while `--param warmup_steps=0` and the config took it."""
+    from lossdoctor.cli import run
+
+    (tmp_path / "lossdoctor.yaml").write_text(f"params: {{warmup_steps: {value}}}\n")
+    healthy = str(Path(__file__).resolve().parents[1] / "sample_logs" / "healthy")
+    common = [healthy, "--format", "json", "--output", str(tmp_path / "out.json"), "--fail-on", "never"]
+    codes = [
+        run(["analyze", *common, "--warmup-steps", value]),
+        run(["analyze", *common, "--param", f"warmup_steps={value}"]),
+        run(["analyze", *common, "--config", str(tmp_path / "lossdoctor.yaml")]),
+    ]
+    assert codes == ([0, 0, 0] if accepted else [2, 2, 2])

@@ -124,9 +124,10 @@ def test_a_judged_run_is_kept_without_its_metric_columns_and_reports_the_same() 
     from lossdoctor.runs.sweep import Judging, judge_run
 
     rules = load_rules([])
+    given = {"ruleset": rules, "run_params": {}, "rule_params": {}, "lang": "en", "fail_on": "red"}
     for name in SCENARIOS:
-        whole = judge_run([SAMPLES / name], Judging(rules, {}, {}, "en", "red"))
-        kept = judge_run([SAMPLES / name], Judging(rules, {}, {}, "en", "red", keep_frames=False))
+        whole = judge_run([SAMPLES / name], Judging(**given))
+        kept = judge_run([SAMPLES / name], Judging(**given, keep_frames=False))
         assert whole.report is not None and kept.report is not None
         assert kept.report.run.frame.shape[1] == 0 < whole.report.run.frame.shape[1]
         assert report_document(kept.report) == report_document(whole.report)

@@ -70,17 +70,17 @@ def run_sweep(runs: list[list[Path]], options: SweepOptions) -> int:
     known = policy.read_baseline(baseline_file) if baseline_file is not None else set()
     lang = options.lang or locale_lang()
     judging = Judging(
-        ruleset,
-        dict(settings.run),
-        {k: dict(v) for k, v in settings.thresholds.items()},
-        lang,
-        options.fail_on or config.fail_on or "red",
-        frozenset(known),
-        options.input_format,
-        dict(config.aliases),
-        options.tag,
-        config.source,
-        demanded,
+        ruleset=ruleset,
+        run_params=dict(settings.run),
+        rule_params={k: dict(v) for k, v in settings.thresholds.items()},
+        lang=lang,
+        fail_on=options.fail_on or config.fail_on or "red",
+        baseline=frozenset(known),
+        input_format=options.input_format,
+        aliases=dict(config.aliases),
+        tag=options.tag,
+        config_source=config.source,
+        required=demanded,
         keep_frames=options.detail and "html" in targets,  # only the HTML detail draws the curves
     )
     if options.saved:

@@ -34,7 +34,8 @@ def metrics(
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     input_format: str | None = typer.Option(
         None, "--input-format", help="Force the input format: mmengine-scalars, mmengine-text, mmcv-json, "
-        "mmcv-text, tb-csv, tb-json, tfevents, hf-trainer-state, csv, jsonl, json (gzip is read as is)."
+        "mmcv-text, keras-text, tb-csv, tb-json, tfevents, hf-trainer-state, mlflow, csv, jsonl, json "
+        "(gzip is read as is)."
     ),
     tag: str | None = typer.Option(
         None, "--tag", help="The metric of a TensorBoard export whose file name carries no tag."

@@ -27,8 +27,10 @@ class Lang(str, Enum):
 PARAMS = typer.Option(
     [], "--param", "-p", help="NAME=VALUE (ga, warmup_steps) or RULE.PARAM=VALUE. Repeatable."
 )
-GA = typer.Option(None, "--ga", min=1, help="Gradient-accumulation steps (= --param ga=N).")
-WARMUP_STEPS = typer.Option(None, "--warmup-steps", min=1, help="DINO alpha warmup, in steps.")
+GA = typer.Option(None, "--ga", help="Gradient-accumulation steps (= --param ga=N).")
+WARMUP_STEPS = typer.Option(
+    None, "--warmup-steps", help="DINO alpha warmup, in steps (= --param warmup_steps=N)."
+)
 INPUT_FORMAT = typer.Option(
     None, "--input-format", help="Force the input format (see `lossdoctor metrics --help`)."
 )

@@ -45,7 +45,7 @@ def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet, *, ga: int 
         settings.thresholds.setdefault(rule_name, {}).update(values)
     for name, value in (("ga", ga), ("warmup_steps", warmup_steps)):
         if value is not None:
-            settings.run[name] = value
+            settings.run[name] = _checked(name, value, f"--{name.replace('_', '-')} {value}")
     return settings
 
 
@@ -113,7 +113,6 @@ def parse_params(items: list[str], ruleset: RuleSet) -> tuple[dict[str, Any], di
 def _run_param(name: str, raw: str, item: str) -> Any:
     """A run parameter from `--param`, typed and held to the schema's range (ga >= 1, warmup_steps >= 0)."""
     from lossdoctor.engine.lang.functions import RUN_PARAM_SPECS
-    from lossdoctor.engine.rulefiles.schema import param_problem
 
     if name not in RUN_PARAM_SPECS:
         raise UsageError(
@@ -121,12 +120,16 @@ def _run_param(name: str, raw: str, item: str) -> Any:
             "(thresholds are RULE.PARAM=VALUE)",
             field="--param",
         )
-    kind, least = RUN_PARAM_SPECS[name]
-    value = typed(raw, kind, f"--param {item}", None)
-    problem = param_problem(kind, value, least)
-    if problem is not None:
-        raise UsageError(f"--param {item}: {problem}", field="--param")
-    return value
+    return _checked(name, typed(raw, RUN_PARAM_SPECS[name][0], f"--param {item}", None), f"--param {item}")
+
+
+def _checked(name: str, value: Any, where: str) -> int | float:
+    from lossdoctor.engine.rulefiles.schema import run_param
+
+    try:
+        return run_param(name, value)
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}", field=where.split()[0]) from None
 
 
 def typed(raw: str, kind: str, where: str, source: str | None) -> Any:

@@ -171,19 +171,14 @@ def _show(value: Any) -> str:
 def _params(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"expected {KEYS['params']}", file=where, field="params")
-    out: dict[str, Any] = {}
-    from lossdoctor.engine.lang.functions import RUN_PARAM_SPECS
-    from lossdoctor.engine.rulefiles.schema import param_problem
+    from lossdoctor.engine.rulefiles.schema import run_param
 
+    out: dict[str, Any] = {}
     for name, value in raw.items():
-        if name not in RUN_PARAM_SPECS:
-            known = ", ".join(RUN_PARAM_SPECS)
-            raise ConfigError(f"unknown run parameter; known: {known}", file=where, field=f"params.{name}")
-        kind, least = RUN_PARAM_SPECS[name]
-        problem = param_problem(kind, value, least)
-        if problem is not None:
-            raise ConfigError(problem, file=where, field=f"params.{name}")
-        out[name] = float(value) if kind == "float" else int(value)
+        try:
+            out[name] = run_param(name, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=where, field=f"params.{name}") from None
     return out
 
 

@@ -94,7 +94,7 @@ class JsonLinesParser:
             if self.step_key is None:
                 return None
         step = obj.get(self.step_key)
-        if not isinstance(step, int | float) or isinstance(step, bool) or math.isnan(step):
+        if not is_number(step) or math.isnan(step):
             return None
         drop: tuple[str, ...] = (self.step_key,)
         if self.fmt == "mmengine-scalars":

@@ -21,6 +21,7 @@ from typing import Any
 
 from lossdoctor import pyast
 from lossdoctor.errors import InputError
+from lossdoctor.numeric import is_number
 
 MAX_TEXT = 1024 * 1024  # characters of config text parsed at all (real configs: a few KB to ~100 KB)
 MAX_VALUES = 200_000  # literal elements a config may hold, counting shared names at their full size
@@ -87,7 +88,7 @@ def _literal(node: ast.expr, scope: dict[str, Any], budget: _Budget) -> Any:
         return node.value if isinstance(node.value, str | bytes | int | float | bool | type(None)) else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = _literal(node.operand, scope, budget)
-        if isinstance(inner, int | float) and not isinstance(inner, bool):
+        if is_number(inner):
             return -inner if isinstance(node.op, ast.USub) else inner
         return None
     if isinstance(node, ast.Name):  # `warmup = 600` then `model = dict(dino_warmup_iters=warmup)`

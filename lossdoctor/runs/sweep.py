@@ -33,7 +33,7 @@ SWEEP_SCHEMA = "lossdoctor.sweep/v1"
 STATUS_ORDER = {"red": 0, "error": 1, "warn": 2, "ok": 3}  # worst first: an unreadable run hides anything
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Judging:
     """Everything a worker needs to judge a run as `analyze` would; sent once per worker."""
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from lossdoctor.numeric import is_number
+
 _TOKEN = re.compile(
     r"^(?P<a>[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf))"
     r"(?:\.\.(?P<b>[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)))?"
@@ -35,7 +37,7 @@ def expand(spec: Any) -> np.ndarray:
     """Turn a series spec (string or mapping) into values."""
     if isinstance(spec, Mapping):
         return _with_options(spec)
-    if isinstance(spec, int | float) and not isinstance(spec, bool):
+    if is_number(spec):
         return np.array([float(spec)])
     if not isinstance(spec, str) or not spec.strip():
         raise SeriesError(f"expected a series such as '0.9x40 0.2x30', got {spec!r}")

@@ -17,6 +17,7 @@ from lossdoctor.engine.lang.functions import (
     ARRAY,
     CONDITION_FUNCTIONS,
     NAME_KINDS,
+    RUN_PARAM_SPECS,
     RUN_PARAMS,
     SCALAR,
     WINDOW_FUNCTIONS,
@@ -151,6 +152,21 @@ def param_problem(kind: str, value: Any, minimum: float | None = None) -> str | 
     return None
 
 
+def run_param(name: str, value: Any) -> int | float:
+    """A run parameter (`ga`, `warmup_steps`, ...) held to its type and least value, as that type.
+
+    The one check of `--ga`, `--warmup-steps`, `--param NAME=V` and the config's `params:`; raises
+    ValueError saying what is wrong, for each caller to name its own place.
+    """
+    if name not in RUN_PARAM_SPECS:
+        raise ValueError(f"unknown run parameter; known: {', '.join(RUN_PARAM_SPECS)}")
+    kind, least = RUN_PARAM_SPECS[name]
+    problem = param_problem(kind, value, least)
+    if problem is not None:
+        raise ValueError(problem)
+    return float(value) if kind == "float" else int(value)
+
+
 def param_value(kind: str, value: Any) -> Any:
     """A value `param_problem` accepted, as its type (an int parameter given 2.0 is 2)."""
     if kind == "bool":
@@ -257,7 +273,7 @@ def _parse_check(entry: dict[str, Any], problems: Problems, pack: str, file: str
     scope = _expr(entry, "scope", names, CONDITION_FUNCTIONS, problems, rid, required=False)
     for_steps = _expr_or_number(entry, "for", names, problems, rid)
     tolerance = entry.get("tolerance", 0.0)
-    if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or not 0 <= tolerance < 0.5:
+    if not is_number(tolerance) or not 0 <= tolerance < 0.5:
         problems.add(
             _line(entry, line, "tolerance"),
             f"expected a share from 0 to 0.5, got {tolerance!r}",
