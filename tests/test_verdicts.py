@@ -132,3 +132,7 @@ def test_the_kl_verdict_holds_z_var_to_the_pack_normal_range() -> None:
     narrow = {"z_init/var": (zvar.values["var"] + 1.0, zvar.values["var"] + 2.0)}
     kl, checks = judged(run, [], set(), resolve(run, {}), "en", ranges=narrow)[2]
     assert kl.verdict == "unknown" and next(c for c in checks if c.key == "zvar").holds is False
+    # a standalone pack with no range for it: the condition is said to be unchecked, not dropped
+    kl, checks = judged(run, [], set(), resolve(run, {}), "en", ranges={})[2]
+    assert next(c for c in checks if c.key == "zvar").holds is None
+    assert "z_init/var within its normal range not checked" in kl.evidence
