@@ -185,6 +185,4 @@ def _close(watcher: Watcher, sink: Sink, hook: AlertHook | None, ended: str) -> 
     if hook is not None:
         for failure in hook.finish():
             sink.emit(failure)
-    close = getattr(sink, "close", None)
-    if close is not None:
-        close(watcher.view(), ended, watcher.exit_code())
+    sink.close(watcher.view(), ended, watcher.exit_code())

@@ -215,11 +215,6 @@ def launches(work_dir: Path) -> list[Path]:
     return entries
 
 
-def is_work_dir(path: Path) -> bool:
-    """A folder watched as an MMEngine work dir (one `<timestamp>/` subfolder per launch)."""
-    return path.is_dir()
-
-
 class LaunchFollower:
     """An MMEngine work dir: older launches read once, the newest tailed, newer ones picked up.
 

@@ -77,6 +77,8 @@ class Sink(Protocol):
 
     def update(self, view: WatchView) -> None: ...
 
+    def close(self, view: WatchView, ended: str, exit_code: int) -> None: ...
+
 
 class Watcher:
     """One watched path (a log file or an MMEngine work dir) and everything known about it."""

@@ -74,11 +74,6 @@ def load_default() -> RuleSet:
     return ruleset
 
 
-def load_user_file(ruleset: RuleSet, path: Path) -> None:
-    """Layer a user's rule file on `ruleset` (overrides, disables, new rules)."""
-    add_file(ruleset, read_yaml(path), str(path))
-
-
 def load_rules(files: list[Path]) -> RuleSet:
     """The default pack with the user's rule files on top, in order.
 
