@@ -327,7 +327,12 @@ class Watcher:
         held = [f for f in report.findings if _uses_run_length(self.ruleset.check(f.rule))]
         if not held:
             return
-        endless = {(f.rule, f.tag, f.first_step) for f in self._judged_endless(run, {f.rule for f in held})}
+        span = float(run.frame.index[-1] - run.frame.index[0]) if len(run.frame.index) else 0.0
+        # a rule whose own window outgrows any run so far (a plateau over 20 % of it) cannot stand:
+        # judging it again would only cost an update's time
+        could_stand = {f.rule for f in held if not self._outgrows(f.rule, report, span)}
+        standing = self._judged_endless(run, could_stand) if could_stand else []
+        endless = {(f.rule, f.tag, f.first_step) for f in standing}
         for finding in held:
             if (finding.rule, finding.tag, finding.first_step) in endless:
                 continue
@@ -339,6 +344,12 @@ class Watcher:
                 Pending(finding.rule, finding.tag, finding.severity, finding.first_step, latest, window,
                         reason=HELD_REASON)
             )
+
+    def _outgrows(self, name: str, report: Report, span: float) -> bool:
+        """The rule's `for`, for a run that goes on for ever, is longer than the run so far."""
+        window = rule_window(self.ruleset.check(name), self.options.rule_params.get(name, {}), report,
+                             run_steps=ENDLESS_STEPS)
+        return window is not None and window > span
 
     def _judged_endless(self, run: RunData, rules: set[str]) -> list[Finding]:
         """The findings of `rules` on the run so far, judged as if its planned length were unbounded."""
@@ -558,8 +569,12 @@ def lookback(rule: Any, overrides: Mapping[str, Any], window: float | None) -> f
     return max([*widths, window or 0.0])
 
 
-def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) -> float | None:
-    """A rule's `for` in steps with the run's parameters (None when it cannot be computed)."""
+def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None,
+                run_steps: float | None = None) -> float | None:
+    """A rule's `for` in steps with the run's parameters (None when it cannot be computed).
+
+    `run_steps` stands in for the run's length (a run that goes on for ever: `ENDLESS_STEPS`).
+    """
     import numpy as np
 
     from lossdoctor.engine.evaluation.evaluate import rule_values, run_names
@@ -580,6 +595,8 @@ def rule_window(rule: Any, overrides: Mapping[str, Any], report: Report | None) 
             steps = report.run.frame.index.to_numpy()
             env.update(run_names(report.run, report.params))
             env["span"] = env["last_step"] - env["first_step"]
+    if run_steps is not None:
+        env["run_steps"] = run_steps
     try:
         # the run's own steps: `fit_window` sizes a window by the points the log holds
         funcs = functions.condition_functions(steps, lambda label, n: None)
