@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from lossdoctor.cli.app import app
+from lossdoctor.cli.options import RULE_FILES
 from lossdoctor.errors import BAD_INPUT, FIRED, OK, RuleFileError, UsageError
 
 if TYPE_CHECKING:
@@ -21,9 +22,6 @@ rules_app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 
-RULES_OPTION = typer.Option(
-    [], "--rules", "-r", help="A user rule file layered on the default pack. Repeatable."
-)
 OUT_OF_SCOPE = (
     "Out of scope for the default pack: §2.1's ‖z_text‖ vs ‖x1‖ scale check (the guide names no log key "
     "for it) and §5's 'already been reduced' errors (a crash, not a curve)."
@@ -38,7 +36,7 @@ def _load(rule_files: list[Path]) -> RuleSet:
 
 @rules_app.command("list")
 def list_rules(
-    rule_files: list[Path] = RULES_OPTION,
+    rule_files: list[Path] = RULE_FILES,
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal or json"),
     lang: str = typer.Option("en", "--lang", help="en or zh"),
 ) -> int:
@@ -91,7 +89,7 @@ def _row(rule: CheckRule) -> dict[str, Any]:
 @rules_app.command("show")
 def show_rule(
     name: str = typer.Argument(..., help="A rule name, e.g. z-var-out-of-range."),
-    rule_files: list[Path] = RULES_OPTION,
+    rule_files: list[Path] = RULE_FILES,
 ) -> int:
     """Everything about one rule: condition, window, parameters, texts, guide section, example evidence."""
     from lossdoctor.engine.devtools.ruledoc import show
@@ -151,7 +149,7 @@ def check_files(files: list[Path] = typer.Argument(..., help="Rule files to vali
 @rules_app.command("test")
 def test_files(
     files: list[Path] = typer.Argument(..., help="Rule test files (YAML: rule_files, cases)."),
-    rule_files: list[Path] = RULES_OPTION,
+    rule_files: list[Path] = RULE_FILES,
 ) -> int:
     """Run rule unit tests: synthetic series in, expected findings out."""
     from lossdoctor.engine.devtools.ruletests import load_test_file, run_case, unknown_rules
