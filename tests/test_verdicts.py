@@ -136,3 +136,19 @@ def test_the_kl_verdict_holds_z_var_to_the_pack_normal_range() -> None:
     kl, checks = judged(run, [], set(), resolve(run, {}), "en", ranges={})[2]
     assert next(c for c in checks if c.key == "zvar").holds is None
     assert "z_init/var within its normal range not checked" in kl.evidence
+
+
+def test_a_team_pack_range_for_z_var_is_the_one_judged_and_shown(tmp_path: Path) -> None:
+    """A later pack's overview entry for a metric replaces the default's, in the verdict and the overview."""
+    from lossdoctor.engine.rulefiles.packs import load_rules
+
+    team = tmp_path / "team.yaml"
+    team.write_text("pack: team\noverview: [{metric: z_init/var, low: 0.1, high: 9.0}]\n")
+    ruleset = load_rules([team])
+    assert [e for e in ruleset.overview if e["metric"] == "z_init/var"] == [
+        {"metric": "z_init/var", "low": 0.1, "high": 9.0}
+    ]
+    run = run_of("healthy")
+    _, checks = judged(run, [], set(), resolve(run, {}), "en", ranges=normal_ranges(ruleset.overview))[2]
+    zvar = next(c for c in checks if c.key == "zvar")
+    assert (zvar.values["low"], zvar.values["high"]) == (0.1, 9.0) and zvar.holds

@@ -126,7 +126,11 @@ def add_file(ruleset: RuleSet, doc: Any, file: str) -> None:
     ruleset.checks.extend(checks)
     ruleset.diagnoses.extend(_parse_diagnoses(doc.get("diagnoses", []), file))
     ruleset.checklist.update(_parse_checklist(doc.get("checklist", {}), file, _key_line(doc, "checklist")))
-    ruleset.overview.extend(_parse_overview(doc.get("overview", []), file, _key_line(doc, "overview")))
+    # a later file's entry for a metric replaces the earlier one: a team's pack can widen z_init/var's
+    # band (which the KL verdict judges by) and the overview shows the range that was judged
+    entries = _parse_overview(doc.get("overview", []), file, _key_line(doc, "overview"))
+    replaced = {str(entry.get("metric")) for entry in entries}
+    ruleset.overview = [e for e in ruleset.overview if str(e.get("metric")) not in replaced] + entries
     ruleset.files.append(file)
 
 
