@@ -20,7 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -353,12 +353,9 @@ class Watcher:
 
     def _judged_endless(self, run: RunData, rules: set[str]) -> list[Finding]:
         """The findings of `rules` on the run so far, judged as if its planned length were unbounded."""
-        import dataclasses
-
         from lossdoctor.engine import analyze
 
-        only = dataclasses.replace(self.ruleset, checks=[c for c in self.ruleset.checks if c.id in rules],
-                                   diagnoses=[])
+        only = replace(self.ruleset, checks=[c for c in self.ruleset.checks if c.id in rules], diagnoses=[])
         run_params = dict(self.options.run_params)
         run_params["planned_steps"] = Param(ENDLESS_STEPS, "a run judged as if it went on for ever")
         report = analyze(run, only, run_params=run_params,
@@ -421,7 +418,8 @@ class Watcher:
             steps=self.steps,
             exact=self.buffer.exact,
             update_seconds=self.update_seconds,
-            fired=tuple(self.book.fired()),
+            # copies: the book keeps changing its alerts as the run goes on; a view is one moment
+            fired=tuple(replace(alert) for alert in self.book.fired()),
         )
 
     def _describe(self, rule_id: str) -> RuleInfo:
