@@ -43,9 +43,9 @@ def merge(config: ProjectConfig, items: list[str], ruleset: RuleSet, *, ga: int 
     settings.run.update(run)
     for rule_name, values in thresholds.items():
         settings.thresholds.setdefault(rule_name, {}).update(values)
-    for name, value in (("ga", ga), ("warmup_steps", warmup_steps)):
+    for name, flag, value in (("ga", "--ga", ga), ("warmup_steps", "--warmup-steps", warmup_steps)):
         if value is not None:
-            settings.run[name] = _checked(name, value, f"--{name.replace('_', '-')} {value}")
+            settings.run[name] = _checked(name, value, flag, f"{flag} {value}")
     return settings
 
 
@@ -120,16 +120,17 @@ def _run_param(name: str, raw: str, item: str) -> Any:
             "(thresholds are RULE.PARAM=VALUE)",
             field="--param",
         )
-    return _checked(name, typed(raw, RUN_PARAM_SPECS[name][0], f"--param {item}", None), f"--param {item}")
+    where = f"--param {item}"
+    return _checked(name, typed(raw, RUN_PARAM_SPECS[name][0], where, None), "--param", where)
 
 
-def _checked(name: str, value: Any, where: str) -> int | float:
+def _checked(name: str, value: Any, flag: str, where: str) -> int | float:
     from lossdoctor.engine.rulefiles.schema import run_param
 
     try:
         return run_param(name, value)
     except ValueError as exc:
-        raise UsageError(f"{where}: {exc}", field=where.split()[0]) from None
+        raise UsageError(f"{where}: {exc}", field=flag) from None
 
 
 def typed(raw: str, kind: str, where: str, source: str | None) -> Any:

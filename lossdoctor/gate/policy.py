@@ -158,9 +158,17 @@ def check_required(report: Report, demanded: Mapping[str, tuple[str, ...]]) -> N
 
 def exit_code(report: Report, fail_on: str) -> int:
     """1 when a finding or diagnosis at or above `fail_on`, not in the baseline, fired (info never counts)."""
+    live = [f.severity for f in report.findings if (f.rule, f.tag) not in report.baselined]
+    live += [d.severity for d in report.diagnoses if (d.rule, None) not in report.baselined]
+    return gate(live, fail_on)
+
+
+def gate(levels: Iterable[str], fail_on: str) -> int:
+    """1 when one of `levels` (what fired, not baselined) is at or above `fail_on`; info never counts.
+
+    The one gate for a report judged now and for a saved report document (runs.saved).
+    """
     if fail_on == "never":
         return OK
     bar = SEVERITY_ORDER[fail_on]
-    live = [f.severity for f in report.findings if (f.rule, f.tag) not in report.baselined]
-    live += [d.severity for d in report.diagnoses if (d.rule, None) not in report.baselined]
-    return FIRED if any(level != "info" and SEVERITY_ORDER[level] >= bar for level in live) else OK
+    return FIRED if any(level != "info" and SEVERITY_ORDER[level] >= bar for level in levels) else OK

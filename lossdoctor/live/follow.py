@@ -293,10 +293,6 @@ class LaunchFollower:
         self.files.clear()
         self.tails.clear()
 
-    def files_in_order(self) -> list[Path]:
-        """The files being read, one per launch, oldest first."""
-        return [self.files[folder] for folder in sorted(self.files)]
-
 
 def _merge_notices(chunks: list[Chunk]) -> list[Chunk]:
     """Fold a notice-only chunk into the next one of the same file: a switch and its lines travel together."""

@@ -29,7 +29,7 @@ from lossdoctor.live.alerts import Alert, AlertBook, Event, RuleInfo
 from lossdoctor.live.follow import Chunk, LaunchFollower, Tail
 from lossdoctor.live.lines import FOLLOWABLE, LineParser, parser_for
 from lossdoctor.live.view import WatchView
-from lossdoctor.model import SEVERITY_ORDER, Param
+from lossdoctor.model import SEVERITY_ORDER, Param, Pending
 
 if TYPE_CHECKING:
     import numpy as np
@@ -322,8 +322,6 @@ class Watcher:
         however long the run grows and fires now; the others (a plateau over 20 % of a run of unknown
         length) wait for `release`.
         """
-        from lossdoctor.model import Pending
-
         held = [f for f in report.findings if _uses_run_length(self.ruleset.check(f.rule))]
         if not held:
             return

@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from lossdoctor.document import SCHEMA
-from lossdoctor.errors import FIRED, OK, InputError, UsageError
+from lossdoctor.errors import InputError, UsageError
+from lossdoctor.gate import policy
 from lossdoctor.readers.base import read_head
 
 MAX_BYTES = 256 << 20  # a report of a 200k-step run is well under 1 MB; this bounds a hostile file
 _HEAD = 4096
 _SEVERITIES = ("red", "warn", "info")
-_ORDER = {"info": 0, "warn": 1, "red": 2}
 _CONTROLS = {code: "?" for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F),
                                      *range(0x2066, 0x206A)] if code not in (0x09, 0x0A)}
 
@@ -177,13 +177,10 @@ def _kind_name(kind: Any) -> str:
 def exit_code(document: Mapping[str, Any], fail_on: str, baseline: set[tuple[str, str | None]]) -> int:
     """The gate on a saved document, as `gate.exit_code` on a Report: findings and diagnoses at or above
     `fail_on` that neither the document (`baselined`) nor the baseline given now already knew."""
-    if fail_on == "never":
-        return OK
-    bar = _ORDER[fail_on]
     live = [f["severity"] for f in document["findings"]
             if not f.get("baselined") and (f["rule"], f["tag"]) not in baseline]
     live += [d["severity"] for d in document["diagnoses"] if (d["rule"], None) not in baseline]
-    return FIRED if any(s != "info" and _ORDER[s] >= bar for s in live) else OK
+    return policy.gate(live, fail_on)
 
 
 def unmet(document: Mapping[str, Any], demanded: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -153,7 +153,7 @@ def _change_se(dense: np.ndarray, m: np.ndarray) -> np.ndarray:
     if len(finite) < MIN_POINTS:
         return np.full(len(m), np.inf)
     diffs = np.diff(finite)
-    mad = float(np.median(np.abs(diffs - np.median(diffs)))) * 1.4826 / np.sqrt(2.0)
+    mad = float(np.median(np.abs(diffs - np.median(diffs)))) * MAD_SCALE / np.sqrt(2.0)
     sigma = mad / max(float(np.median(np.abs(finite))), 1e-12)
     m = np.maximum(m, 2).astype(float)
     return np.maximum(sigma * np.sqrt(12.0 * (m - 1) / (m * (m + 1))), 1e-12)
