@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +58,7 @@ class RowBuffer:
         self.thinned = False
         self.first_bad: set[int] = set()  # ordinals of rows holding a metric's first non-finite value
         self._bad_seen: set[str] = set()
+        self._resumes: dict[Path, bool | None] = {}  # what each launch's text log said (readers.launches)
 
     # -- launches -------------------------------------------------------------------------------
 
@@ -280,4 +282,15 @@ class RowBuffer:
         reads = self.reads()
         if not reads:
             return None
-        return build_run(split_runs(reads)[-1], fmt, aliases)
+        return build_run(split_runs(reads, self._resume_said)[-1], fmt, aliases)
+
+    def _resume_said(self, file: Path) -> bool | None:
+        """A launch's log, once it has training rows, already holds its resume line: read its head once.
+
+        "No such log" (None) is asked again: the log may appear after the rows that asked.
+        """
+        from lossdoctor.readers.launches import resume_said
+
+        if self._resumes.get(file) is None:
+            self._resumes[file] = resume_said(file)
+        return self._resumes[file]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,15 +68,22 @@ class Launch:
                 f"{self.points} points{ended}")
 
 
-def split_runs(reads: Sequence[FileRead]) -> list[list[FileRead]]:
-    """The reads cut into launches and grouped into runs, oldest first; each run is what `build_run` takes."""
+def split_runs(
+    reads: Sequence[FileRead], said_resume: Callable[[Path], bool | None] | None = None
+) -> list[list[FileRead]]:
+    """The reads cut into launches and grouped into runs, oldest first; each run is what `build_run` takes.
+
+    `said_resume` answers `resume_said` for a launch's file; a live watch, which splits again on every
+    update, passes one that remembers its answers instead of reading each log's head again.
+    """
+    said_resume = said_resume or resume_said
     runs: list[list[FileRead]] = []
     start = 0
     for piece, opens_file in _pieces(reads):
         if not len(piece.steps):
             continue
         first = int(piece.steps[0])
-        said = resume_said(Path(piece.file)) if runs and opens_file else None
+        said = said_resume(Path(piece.file)) if runs and opens_file else None
         if runs and (said is True or (said is None and first > start) or _placeholder(piece)):
             runs[-1].append(piece)  # a resume; or Lightning's hp_metric file: no new run
             continue
