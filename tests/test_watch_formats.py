@@ -264,3 +264,26 @@ def test_a_restarted_launch_is_a_new_run_in_a_followed_work_dir(
     assert [f["rule"] for f in analyzed["findings"]] == []  # launch 1's NaN is named, not judged
     assert objs[-1]["alerts"] == []  # the watch's summary: the same run, nothing fired in it
     assert result.code == 0
+
+
+def test_restarted_launches_read_whole_at_the_start_are_split_as_analyze_splits_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history a `watch -f` judges whole at its start is split into runs like every other read:
+    launch 1 ends in NaN, launch 2 starts again from step 10, and only launch 2 is the run."""
+    from lossdoctor.live import watcher as watching
+
+    monkeypatch.setattr(watching, "HISTORY_BYTES", 1)  # these small launches take the whole-history path
+    work_dir = tmp_path / "work_dir"
+    for stamp, nan_at, last in (("20260101_000000", 300, 500), ("20260102_000000", None, 200)):
+        scalars = work_dir / stamp / "vis_data" / "scalars.json"
+        scalars.parent.mkdir(parents=True)
+        losses = {step: float("nan") if step == nan_at else 2.0 / (1 + step / 100)
+                  for step in range(10, last + 1, 10)}
+        rows = [{"loss": loss, "iter": step, "step": step} for step, loss in losses.items()]
+        scalars.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    watcher = Watcher(work_dir, load_rules([]), WatchOptions(follow=True), PlainSink(io.StringIO()))
+    said = watcher.poll()
+    assert "following" in [e.event for e in said]
+    assert [e.rule for e in said if e.event == "firing"] == []  # launch 1's NaN is not launch 2's
+    assert analyze(read_paths([work_dir]), load_rules([])).findings == []

@@ -180,10 +180,12 @@ class Watcher:
             self.buffer.precision[launch] = dict(history.read.precision)
             self.buffer.load(history.read, launch)
         from lossdoctor.readers.frame import build_run
+        from lossdoctor.readers.launches import split_runs
 
         label = "+".join(dict.fromkeys(h.fmt for h in histories))
-        run = build_run([h.read for h in histories], label, self.options.aliases)
-        run.files = [h.file for h in histories]
+        chosen = split_runs([h.read for h in histories])[-1]  # restarted launches split, as analyze does
+        run = build_run(chosen, label, self.options.aliases)
+        run.files = list(dict.fromkeys(read.file for read in chosen))
         events = [Event(n.kind, message=n.message, file=n.file) for n in notices]
         events += self._diff(run, None)
         self.dirty_since_confirm = False
